@@ -5,7 +5,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 GRADER := $(BIN)/python -m grader
 export PYTHONPATH := $(CURDIR):$(CURDIR)/assignments
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .PHONY: help setup test release sample-class autograde feedback grades report demo clean

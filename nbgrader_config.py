@@ -21,19 +21,41 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 30
 
 # The autograding pipeline: nbgrader's own steps plus the kit's preprocessors (grader/preprocessors.py).
-# The execution step is the one named EXECUTOR: replace it here to run student code elsewhere.
+# The execution step is EXECUTOR. By default it is SplitExecute: student code runs in a bubblewrap
+# sandbox and test cells in the trusted judge. GRADER_EXECUTOR=nbgrader selects nbgrader's plain
+# Execute (one kernel runs everything; for comparison only: student code can forge its grade).
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, Execute, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute, GetGrades, IgnorePattern,
+    LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 from grader.preprocessors import (  # noqa: E402
-    ExplainTimeouts, HideHiddenTests, PointToReference, ReportProgress, VerdictsFromChecks)
+    ExplainTimeouts, HideHiddenTests, PointToReference, ReportProgress, RestoreDeletedCells, SplitExecute,
+    VerdictsFromChecks)
 
-EXECUTOR = Execute
-c.PointToReference.source_root = os.path.join(HERE, "source")
+SOURCE_ROOT = os.path.join(HERE, "source")
+c.PointToReference.source_root = SOURCE_ROOT
+c.RestoreDeletedCells.source_root = SOURCE_ROOT
 c.ExplainTimeouts.timeout = str(c.Execute.timeout)
+c.SplitExecute.timeout = c.Execute.timeout
+c.SplitExecute.source_root = SOURCE_ROOT
+c.SplitExecute.submitted_root = os.path.join(HERE, "submitted")
+c.SplitExecute.allow_unsandboxed = os.environ.get("GRADER_ALLOW_UNSANDBOXED") == "1"
+# Files of a submission above this size are ignored (a huge extra file cannot stall grading).
+c.CourseDirectory.max_file_size = 20 * 1024
+
+if os.environ.get("GRADER_EXECUTOR") == "nbgrader":
+    EXECUTION = [PointToReference, Execute, ExplainTimeouts, VerdictsFromChecks]
+    SANITIZE = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+else:
+    EXECUTION = [SplitExecute]
+    # No ClearOutput: SplitExecute clears every cell it runs and keeps the student's own outputs
+    # of the experiment cells it skips.
+    SANITIZE = [DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells, OverwriteCells, CheckCellMetadata]
+
+c.Autograde.sanitize_preprocessors = SANITIZE
 c.Autograde.autograde_preprocessors = [
-    ReportProgress, PointToReference, EXECUTOR, ExplainTimeouts, VerdictsFromChecks,
+    ReportProgress, *EXECUTION,
     IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -29,7 +29,7 @@ def cmd_sample_class(course, args):
 def cmd_autograde(course, args):
     from .autograde import autograde_class
 
-    outcomes = autograde_class(course, args.assignment, args.student)
+    outcomes = autograde_class(course, args.assignment, args.student, jobs=args.jobs)
     failed = [o for o in outcomes if not o.success]
     print(f"autograded {len(outcomes) - len(failed)} of {len(outcomes)} submissions")
     return 0
@@ -95,6 +95,7 @@ def main(argv=None):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
         p.add_argument("--student", action="append", help="only this student (repeatable)")
+        p.add_argument("--jobs", type=int, default=None, help="parallel grading workers (default: one per core)")
     args = parser.parse_args(argv)
     return COMMANDS[args.command][0](Course(args.root), args)
 

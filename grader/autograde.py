@@ -6,13 +6,23 @@ can be replaced there. A submission that nbgrader cannot grade at all is
 recorded as failed with its message and the class goes on.
 """
 import json
+import re
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 
 from tqdm import tqdm
 
 from . import preprocessors
 from .course import Course
+from .preflight import stage_submission
+
+try:  # nbgrader's gradebook triggers harmless SQLAlchemy session warnings on every submission
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)
+except ImportError:  # pragma: no cover
+    pass
 
 STATUS_FILE = "autograde_status.json"
 
@@ -25,50 +35,140 @@ class Outcome:
     seconds: float
     error: str = ""
     notebooks: list = field(default_factory=list)
+    messages: list = field(default_factory=list)
 
 
 def _last_error_line(result):
-    text = (result.get("error") or "").strip() or (result.get("log") or "").strip()
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "unknown error"
+    """The most telling line of nbgrader's log: the last exception message, else the last line."""
+    text = (result.get("log") or "") + "\n" + (result.get("error") or "")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Unavailable): ", line)
+              and "Please see the the above traceback" not in line]
+    return (errors or lines or ["unknown error"])[-1]
 
 
-def autograde_class(course=None, assignments=None, students=None, progress=True):
-    """Autograde submissions; returns a list of Outcome and writes reports/autograde_status.json.
+def grade_one(course, assignment, student, on_notebook=None, notebook=None):
+    """Autograde one submission with nbgrader; returns its Outcome (never raises for bad input).
+
+    With `notebook` (a name without .ipynb), only that notebook is graded.
+    """
+    graded = []
+
+    def notebook_started(name):
+        graded.append(name)
+        if on_notebook is not None:
+            on_notebook(student, name)
+
+    start = time.perf_counter()
+    preflight = stage_submission(course, assignment, student)
+    preprocessors.progress_callback = notebook_started
+    saved_filter = course.api.coursedir.notebook_id
+    course.api.coursedir.notebook_id = notebook or "*"
+    try:
+        result = course.api.autograde(assignment, student, force=True, create=True)
+    finally:
+        preprocessors.progress_callback = None
+        course.api.coursedir.notebook_id = saved_filter
+    success = bool(result.get("success"))
+    return Outcome(student, assignment, success, time.perf_counter() - start,
+                   "" if success else _last_error_line(result), graded, preflight.messages)
+
+
+# --- worker processes: each keeps its Course, nbgrader and the judge warm between submissions ---
+_worker = {}
+
+
+def _init_worker(root, queue, slot):
+    import os
+
+    os.environ["GRADER_WORKER_SLOT"] = str(slot.get())
+    _worker["course"] = Course(root)
+    _worker["queue"] = queue
+
+
+def _grade_in_worker(assignment, student, notebook):
+    queue = _worker["queue"]
+    return grade_one(_worker["course"], assignment, student,
+                     on_notebook=lambda s, name: queue.put((s, name)), notebook=notebook)
+
+
+def default_jobs():
+    import os
+
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def autograde_class(course=None, assignments=None, students=None, progress=True, jobs=None, notebooks=None):
+    """Autograde submissions in parallel; returns a list of Outcome and records them in reports/.
 
     Inputs:
     - course: the Course (default: the repo's)
     - assignments: names to grade (default: all)
     - students: student ids to grade (default: everyone who submitted)
     - progress: show a tqdm bar naming student and notebook
+    - jobs: worker processes (default: one per core); 1 grades in this process
+    - notebooks: optional dict student_id -> notebook name: grade only that notebook of that student
+
+    Each submission is graded by nbgrader's autograde in one worker; the
+    gradebook (SQLite or PostgreSQL) takes the workers' writes as transactions.
     """
     course = course or Course()
-    jobs = [(a, s) for a in (assignments or course.assignments())
-            for s in (students or course.students(a))]
+    jobs = jobs or default_jobs()
+    work = [(a, s) for a in (assignments or course.assignments()) for s in (students or course.students(a))]
     outcomes = []
-    bar = tqdm(jobs, desc="autograde", unit="submission", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=len(work), desc="autograde", unit="submission", disable=not progress, dynamic_ncols=True)
+
+    def finished(outcome):
+        outcomes.append(outcome)
+        if not outcome.success:
+            tqdm.write(f"could not autograde {outcome.student_id}/{outcome.assignment}: {outcome.error}")
+        bar.update(1)
+
     try:
-        for assignment, student in bar:
-            graded = []
-
-            def on_notebook(name, student=student):
-                graded.append(name)
-                bar.set_postfix_str(f"{student} / {name}")
-
-            preprocessors.progress_callback = on_notebook
-            bar.set_postfix_str(student)
-            start = time.perf_counter()
-            result = course.api.autograde(assignment, student, force=True, create=True)
-            outcome = Outcome(student, assignment, bool(result.get("success")), time.perf_counter() - start,
-                              "" if result.get("success") else _last_error_line(result), graded)
-            if not outcome.success:
-                tqdm.write(f"could not autograde {student}/{assignment}: {outcome.error}")
-            outcomes.append(outcome)
+        if jobs == 1 or len(work) <= 1:
+            for assignment, student in work:
+                finished(grade_one(course, assignment, student,
+                                   on_notebook=lambda s, name: bar.set_postfix_str(f"{s} / {name}"),
+                                   notebook=(notebooks or {}).get(student)))
+        else:
+            _grade_in_pool(course, work, jobs, bar, finished, notebooks or {})
     finally:
-        preprocessors.progress_callback = None
         bar.close()
     _save_status(course, outcomes)
-    return outcomes
+    return sorted(outcomes, key=lambda o: (o.assignment, o.student_id))
+
+
+def _grade_in_pool(course, work, jobs, bar, finished, notebooks):
+    import itertools
+    import multiprocessing
+    import queue as queue_module
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    context = multiprocessing.get_context("spawn")
+    manager = context.Manager()
+    try:
+        notebooks, slots = manager.Queue(), manager.Queue()
+        for slot in range(jobs):
+            slots.put(slot)
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                                 initargs=(str(course.root), notebooks, slots)) as pool:
+            pending = {pool.submit(_grade_in_worker, a, s, notebooks.get(s)): (a, s) for a, s in work}
+            while pending:
+                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for _ in itertools.count():
+                    try:
+                        student, name = notebooks.get_nowait()
+                    except queue_module.Empty:
+                        break
+                    bar.set_postfix_str(f"{student} / {name}")
+                for future in done:
+                    assignment, student = pending.pop(future)
+                    try:
+                        finished(future.result())
+                    except Exception as exc:  # a worker that died: that submission only
+                        finished(Outcome(student, assignment, False, 0.0, f"grading worker failed: {exc}"))
+    finally:
+        manager.shutdown()
 
 
 def _save_status(course, outcomes):

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
 
+from .preflight import STAGED
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,10 +28,17 @@ class Course:
 
     @cached_property
     def config(self):
-        """The course's nbgrader config (nbgrader_config.py), with the root pinned."""
+        """The course's nbgrader config (nbgrader_config.py), with the root pinned.
+
+        The kit grades the staged copies of submissions (see grader/preflight.py),
+        and GRADER_DB_URL selects another gradebook database (e.g. PostgreSQL).
+        """
         config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         config.CourseDirectory.root = str(self.root)
-        config.CourseDirectory.db_url = "sqlite:///" + str(self.root / "gradebook.db")
+        config.CourseDirectory.db_url = os.environ.get("GRADER_DB_URL") or \
+            "sqlite:///" + str(self.root / "gradebook.db") + "?timeout=120"
+        config.CourseDirectory.submitted_directory = STAGED
+        config.SplitExecute.submitted_root = str(self.root / STAGED)
         return config
 
     @cached_property

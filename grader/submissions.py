@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import Course
+from .preflight import STAGED
 
 
 def solution_sources(course, assignment):
@@ -72,7 +72,7 @@ def build_submission(course, assignment, student_id, replacements=None, blank=Fa
 
 def remove_submissions(course):
     """Delete submitted/, autograded/ and feedback/ trees (not the gradebook)."""
-    for folder in (course.submitted_dir, course.autograded_dir, course.feedback_dir):
+    for folder in (course.submitted_dir, course.autograded_dir, course.feedback_dir, course.root / STAGED):
         if os.path.isdir(folder):
             shutil.rmtree(folder)
 

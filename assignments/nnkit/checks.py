@@ -79,7 +79,7 @@ def _describe(exc):
         return message
     where = ""
     frames = traceback.extract_tb(exc.__traceback__)
-    if frames:
+    if frames and not getattr(exc, "location_in_message", False):
         last = frames[-1]
         where = f" (in {last.name}, line {last.lineno})"
     return f"{type(exc).__name__}: {message}{where}"

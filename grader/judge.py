@@ -1,0 +1,547 @@
+"""Split execution: test cells run in the trusted judge, student code in the sandbox.
+
+The judge executes a notebook cell by cell. Student cells (answers, plain code)
+run in a sandboxed student process. Test cells run here, in the grader's own
+process, with the student's functions and classes replaced by proxies that
+send plain data (numpy arrays, numbers, strings, lists, dicts) to the student
+process and read plain data back. Nothing the student's code does can reach
+the test code, its helpers or its verdict: the verdict is computed here from
+the values the student's functions returned.
+
+While grading, the tests of composite functions run with known-good building
+blocks (`nnkit.notebooks.known_good`): the student's process then calls back
+into the judge for those blocks, which run here.
+"""
+import ast
+import builtins
+import contextlib
+import io
+import os
+import select
+import signal
+import subprocess
+import time
+from collections.abc import MutableMapping
+
+import numpy as np
+
+from . import wire
+from .sandbox import Limits, bwrap_command, unsandboxed_command
+
+CELL_TIMEOUT_MESSAGE = ("this cell was stopped after {timeout:g} s (an infinite loop or a very slow function?); "
+                        "its tests score 0 and the other cells were graded normally")
+OUTPUT_LIMIT = 64 * 1024
+
+
+class CellTimeout(BaseException):
+    """The cell's time ran out (a BaseException: checks do not swallow it)."""
+
+
+class StudentCodeError(Exception):
+    """An exception raised by student code that has no builtin equivalent here."""
+
+
+class StudentProcessDied(Exception):
+    """The student process ended (sys.exit, os._exit, a crash, a resource limit)."""
+
+
+class StudentProcess:
+    """One sandboxed student process and the request/reply channel to it.
+
+    Inputs:
+    - workdir: folder the student sees as its working directory (a private copy)
+    - sandboxed: run under bubblewrap (False only when the instructor opted out)
+    - uid: unprivileged user id for the sandbox (when the grader runs as root)
+    - limits: resource Limits
+    """
+
+    def __init__(self, workdir, sandboxed=True, uid=65500, limits=Limits()):
+        self.workdir, self.sandboxed, self.uid, self.limits = workdir, sandboxed, uid, limits
+        self.proc = None
+        self.callbacks = {}
+        self.deadline = None
+        self.restart = None     # callable that restarts and restores the process when it died
+
+    def start(self):
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        if self.sandboxed:
+            cmd = bwrap_command(self.workdir, self.uid, self.limits)
+        else:
+            cmd = unsandboxed_command(self.workdir, self.limits)
+        cmd += [str(to_child_r), str(from_child_w)]
+        env = None
+        if not self.sandboxed:
+            from .sandbox import WORKER_DIR, base_environment
+
+            env = {**base_environment(self.limits), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                   "PYTHONPATH": str(WORKER_DIR)}
+        self.proc = subprocess.Popen(cmd, pass_fds=(to_child_r, from_child_w), cwd=self.workdir, env=env,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.out_fd, self.in_fd = to_child_w, from_child_r
+
+    def stop(self):
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        for fd in (self.out_fd, self.in_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.proc = None
+
+    @property
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def exit_description(self):
+        code = self.proc.poll() if self.proc else None
+        if code is None:
+            return "the student process stopped answering"
+        if code < 0:
+            name = signal.Signals(-code).name
+            hint = " (out of memory or CPU time?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""
+            return f"the student process was killed by {name}{hint}"
+        return f"the student process exited with status {code} (sys.exit or os._exit in student code?)"
+
+    def _wait(self, fd):
+        timeout = None if self.deadline is None else self.deadline - time.monotonic()
+        if timeout is not None and timeout <= 0:
+            raise CellTimeout()
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            raise CellTimeout()
+
+    def request(self, message):
+        """Send a request and return the reply, serving callbacks meanwhile."""
+        if not self.alive and self.restart is not None:
+            self.restart()
+        if not self.alive:
+            raise StudentProcessDied("the student process is not running")
+        try:
+            wire.write_message(self.out_fd, wire.encode(message, keep=_handle_of))
+            while True:
+                reply = wire.decode(wire.read_message(self.in_fd, self._wait), resolve=self._proxy)
+                if not isinstance(reply, dict):
+                    raise wire.WireError("unexpected message")
+                if reply.get("type") == "callback":
+                    self._serve_callback(reply)
+                    continue
+                return reply
+        except CellTimeout:
+            self.stop()
+            raise
+        except (EOFError, BrokenPipeError, wire.WireError, OSError) as exc:
+            description = self.exit_description() if not isinstance(exc, wire.WireError) else str(exc)
+            self.stop()
+            raise StudentProcessDied(description)
+
+    def _serve_callback(self, message):
+        function = self.callbacks.get(message.get("name"))
+        if function is None:
+            reply = {"type": "callback_result", "ok": False, "error": "not available"}
+        else:
+            try:
+                result = function(*message.get("args", []), **message.get("kwargs", {}))
+                reply = {"type": "callback_result", "ok": True, "result": result}
+            except Exception as exc:  # a reference function rejecting the student's arguments
+                reply = {"type": "callback_result", "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        wire.write_message(self.out_fd, wire.encode(reply))
+
+    def _proxy(self, handle_id):
+        return RemoteObject(self, handle_id)
+
+
+def _handle_of(obj):
+    if isinstance(obj, RemoteObject):
+        return object.__getattribute__(obj, "_handle")
+    raise wire.WireError(f"cannot send a {type(obj).__name__} to student code")
+
+
+# --- proxies ------------------------------------------------------------------------------------
+
+def _raise_student_error(reply):
+    error = reply.get("error") or {}
+    ename, evalue = error.get("ename", "Error"), error.get("evalue", "")
+    where = "; ".join(line.strip() for line in error.get("where", [])[-2:])
+    message = f"{evalue}" + (f" ({where})" if where else "")
+    exc_type = getattr(builtins, ename, None)
+    exc = None
+    if isinstance(exc_type, type) and issubclass(exc_type, Exception) and exc_type is not StopIteration:
+        try:
+            exc = exc_type(message)
+        except TypeError:  # exception types whose constructor wants other arguments
+            pass
+    if exc is None:
+        exc = StudentCodeError(f"{ename}: {message}")
+    exc.location_in_message = True  # nnkit.checks then does not point into the judge
+    raise exc
+
+
+def _relay_output(reply):
+    text = (reply.get("stdout") or "") + (reply.get("stderr") or "")
+    if text:
+        print(text, end="" if text.endswith("\n") else "\n")
+
+
+def _copy_back(before, after):
+    """Make the caller's arguments reflect what the student's code did to them in place."""
+    if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
+        if before.shape == after.shape and before.flags.writeable:
+            with contextlib.suppress(TypeError, ValueError):
+                np.copyto(before, after, casting="unsafe")
+    elif isinstance(before, dict) and isinstance(after, dict):
+        for key in list(before):
+            if key not in after:
+                del before[key]
+        for key, value in after.items():
+            if key in before and isinstance(before[key], (np.ndarray, dict, list)):
+                if isinstance(value, np.ndarray) and isinstance(before[key], np.ndarray) \
+                        and value.shape != before[key].shape:
+                    before[key] = value
+                else:
+                    _copy_back(before[key], value)
+            else:
+                before[key] = value
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for i, (b, a) in enumerate(zip(before, after)):
+            if isinstance(b, (np.ndarray, dict, list)):
+                _copy_back(b, a)
+            else:
+                before[i] = a
+    elif isinstance(before, tuple) and isinstance(after, tuple) and len(before) == len(after):
+        for b, a in zip(before, after):
+            _copy_back(b, a)
+
+
+class RemoteCallable:
+    """A student function, class or method, called in the student process."""
+
+    def __init__(self, process, name=None, handle=None, path=()):
+        self._process, self._name, self._handle, self._path = process, name, handle, list(path)
+        self.__name__ = name or (path[-1] if path else "method")
+
+    def _target(self):
+        return {"handle": self._handle, "path": self._path} if self._handle is not None \
+            else {"name": self._name, "path": self._path}
+
+    def __call__(self, *args, **kwargs):
+        reply = self._process.request({"op": "call", **self._target(), "args": list(args), "kwargs": kwargs})
+        _relay_output(reply)
+        if not reply.get("ok"):
+            _raise_student_error(reply)
+        _copy_back(list(args), reply.get("args_after", []))
+        _copy_back(kwargs, reply.get("kwargs_after", {}))
+        return reply.get("result")
+
+    def __repr__(self):
+        return f"<student code {self.__name__}>"
+
+
+class RemoteObject:
+    """An object created by student code, kept in the student process."""
+
+    def __init__(self, process, handle, path=()):
+        object.__setattr__(self, "_process", process)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_path", list(path))
+
+    def __getattr__(self, name):
+        process, handle, path = (object.__getattribute__(self, k) for k in ("_process", "_handle", "_path"))
+        reply = process.request({"op": "getattr", "handle": handle, "path": path + [name]})
+        _relay_output(reply)
+        if not reply.get("ok"):
+            if (reply.get("error") or {}).get("ename") == "AttributeError":
+                raise AttributeError(name)
+            _raise_student_error(reply)
+        if reply.get("callable"):
+            return RemoteCallable(process, handle=handle, path=path + [name])
+        if reply.get("dict"):
+            return RemoteDict(process, handle, path + [name])
+        return reply.get("result")
+
+    def __setattr__(self, name, value):
+        process, handle, path = (object.__getattribute__(self, k) for k in ("_process", "_handle", "_path"))
+        reply = process.request({"op": "setattr", "handle": handle, "path": path + [name], "value": value})
+        if not reply.get("ok"):
+            _raise_student_error(reply)
+
+    def __repr__(self):
+        return "<student object>"
+
+
+class RemoteDict(MutableMapping):
+    """A live view of a dict attribute of a student object (e.g. model.params).
+
+    Reading an item copies it here; assigning an item sends it to the student
+    process. Changing a fetched array in place does not reach the student's object.
+    """
+
+    def __init__(self, process, handle, path):
+        self._process, self._handle, self._path = process, handle, path
+
+    def _item(self, action, key=None, value=None):
+        reply = self._process.request({"op": "item", "handle": self._handle, "path": self._path,
+                                       "action": action, "key": key, "value": value})
+        if not reply.get("ok"):
+            if (reply.get("error") or {}).get("ename") == "KeyError":
+                raise KeyError(key)
+            _raise_student_error(reply)
+        return reply.get("result")
+
+    def _keys(self):
+        reply = self._process.request({"op": "getattr", "handle": self._handle, "path": self._path})
+        if not reply.get("ok"):
+            _raise_student_error(reply)
+        return reply.get("keys", [])
+
+    def __getitem__(self, key):
+        return self._item("get", key)
+
+    def __setitem__(self, key, value):
+        self._item("set", key, value)
+
+    def __delitem__(self, key):
+        self._item("delete", key)
+
+    def __iter__(self):
+        return iter(self._keys())
+
+    def __len__(self):
+        return len(self._keys())
+
+    def __repr__(self):
+        return f"<student dict with keys {self._keys()}>"
+
+
+# --- running a notebook -------------------------------------------------------------------------
+
+def cell_role(cell):
+    """'test' for autograded test cells, 'given' for locked instructor code, else 'student'."""
+    meta = cell.metadata.get("nbgrader", {})
+    if meta.get("grade") and not meta.get("solution"):
+        return "test"
+    if meta.get("locked") and not meta.get("solution"):
+        return "given"
+    return "student"
+
+
+class CappedStdout(io.StringIO):
+    def write(self, text):
+        if self.tell() < OUTPUT_LIMIT:
+            return super().write(str(text)[: OUTPUT_LIMIT - self.tell()])
+        return len(text)
+
+
+def stream(text, name="stdout"):
+    from nbformat.v4 import new_output
+
+    return new_output("stream", name=name, text=text)
+
+
+def error_output(ename, evalue, where=()):
+    from nbformat.v4 import new_output
+
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}", *where])
+
+
+class NotebookRun:
+    """Execute one notebook with split execution; fills in every executed cell's outputs.
+
+    Inputs:
+    - nb: the notebook (nbformat NotebookNode), already sanitized by nbgrader
+    - workdir: the student's private working folder (their notebooks and the support package)
+    - reference: callable(notebooks) -> dict of known-good functions (the instructor's solutions)
+    - timeout: seconds per cell
+    - sandboxed, uid, limits: how to run the student process
+    - skip_tags: student cells with any of these tags are not run (their outputs are kept)
+    """
+
+    def __init__(self, nb, workdir, reference, timeout=30, sandboxed=True, uid=65500, limits=Limits(),
+                 skip_tags=()):
+        self.nb, self.workdir, self.reference, self.timeout = nb, workdir, reference, timeout
+        self.process = StudentProcess(workdir, sandboxed, uid, limits)
+        self.process.restart = self.ensure_process
+        self.skip_tags = set(skip_tags)
+        self.namespace = {"__name__": "__judge__", "__builtins__": builtins}
+        self.judge_names = set()
+        self.replay = []            # student cells to re-run after a restart
+        self.bindings = {}          # name -> known-good function, while a known_good block is active
+        self.execution_count = 0
+        self.restarts = 0
+
+    # --- student process lifecycle ----------------------------------------------------------
+    MAX_RESTARTS = 25
+
+    def ensure_process(self):
+        """Start the student process, or restart it and restore its state after it died."""
+        if self.process.alive:
+            return
+        if self.process.proc is not None or self.replay:
+            self.restarts += 1
+            if self.restarts > self.MAX_RESTARTS:
+                raise StudentProcessDied(f"the student process died {self.MAX_RESTARTS} times; giving up")
+        self.process.stop()
+        self.process.start()
+        saved_deadline, self.process.restart = self.process.deadline, None
+        self.process.deadline = time.monotonic() + self.timeout * max(1, len(self.replay))
+        try:
+            for source in self.replay:
+                self.process.request({"op": "exec", "source": source})
+            if self.bindings:
+                self.process.callbacks.update(self.bindings)
+                self.process.request({"op": "bind", "names": list(self.bindings)})
+        finally:
+            self.process.deadline, self.process.restart = saved_deadline, self.ensure_process
+
+    def refresh_proxies(self):
+        reply = self.process.request({"op": "names"})
+        for name, kind in reply.get("names", {}).items():
+            if name in self.judge_names or not isinstance(name, str):
+                continue
+            if name not in self.bindings:
+                self.namespace[name] = RemoteCallable(self.process, name=name)
+
+    # --- hooks the notebooks' support code calls while judged ---------------------------------
+    def import_solutions(self, *paths, **kwargs):
+        """In the judge, student solutions are never imported: they are proxies instead."""
+        return {}
+
+    @contextlib.contextmanager
+    def known_good(self, namespace, notebooks, names):
+        reference = self.reference(notebooks)
+        missing = [n for n in names if n not in reference]
+        if missing:
+            raise RuntimeError("reference notebooks do not define %s" % ", ".join(missing))
+        saved = {n: namespace.get(n) for n in names}
+        self.bindings = {n: reference[n] for n in names}
+        namespace.update(self.bindings)
+        self.process.callbacks.update(self.bindings)
+        try:
+            self.ensure_process()
+            self.process.request({"op": "bind", "names": list(names)})
+            yield
+        finally:
+            self.bindings = {}
+            for n in names:
+                self.process.callbacks.pop(n, None)
+            with contextlib.suppress(StudentProcessDied, CellTimeout):
+                if self.process.alive:
+                    self.process.request({"op": "unbind", "names": list(names)})
+            for n, v in saved.items():
+                namespace[n] = v
+
+    # --- cells ------------------------------------------------------------------------------
+    def skipped(self, cell):
+        """Student cells tagged to skip (experiments): not run, the student's own outputs kept."""
+        return cell_role(cell) == "student" and bool(self.skip_tags & set(cell.metadata.get("tags", [])))
+
+    def run(self):
+        import nnkit.notebooks as hooks
+
+        originals = hooks.import_solutions, hooks.known_good
+        hooks.import_solutions, hooks.known_good = self.import_solutions, self.known_good
+        try:
+            runnable = [cell for cell in self.nb.cells if cell.cell_type == "code" and not self.skipped(cell)]
+            for cell in runnable:          # no output the student wrote may survive in a graded cell
+                cell.outputs = []
+                cell.execution_count = None
+            for cell in runnable:
+                role = cell_role(cell)
+                self.execution_count += 1
+                cell.execution_count = self.execution_count
+                if role == "given":
+                    self.run_judge_setup(cell)
+                if role in ("given", "student"):
+                    self.run_student_cell(cell)
+                if role == "test":
+                    self.run_test_cell(cell)
+        finally:
+            hooks.import_solutions, hooks.known_good = originals
+            self.process.stop()
+        return self.nb
+
+    def run_student_cell(self, cell):
+        from nbformat.v4 import new_output
+
+        try:
+            self.ensure_process()
+            self.process.deadline = time.monotonic() + self.timeout
+            reply = self.process.request({"op": "exec", "source": cell.source})
+        except CellTimeout:
+            cell.outputs.append(error_output("CellTimeoutError", CELL_TIMEOUT_MESSAGE.format(timeout=self.timeout)))
+            return
+        except StudentProcessDied as exc:
+            cell.outputs.append(error_output("StudentProcessDied", str(exc)))
+            return
+        finally:
+            self.process.deadline = None
+        self.replay.append(cell.source)
+        if reply.get("stdout"):
+            cell.outputs.append(stream(reply["stdout"]))
+        if reply.get("stderr"):
+            cell.outputs.append(stream(reply["stderr"], "stderr"))
+        for png in reply.get("figures", [])[:20]:
+            if isinstance(png, str):
+                cell.outputs.append(new_output("display_data", {"image/png": png, "text/plain": "<Figure>"}))
+        if reply.get("ok") and reply.get("result") is not None:
+            cell.outputs.append(new_output("execute_result", {"text/plain": str(reply["result"])[:OUTPUT_LIMIT]},
+                                           execution_count=cell.execution_count))
+        if not reply.get("ok"):
+            error = reply.get("error") or {}
+            cell.outputs.append(error_output(str(error.get("ename", "Error")), str(error.get("evalue", "")),
+                                             [str(w) for w in error.get("where", [])]))
+        with contextlib.suppress(StudentProcessDied, CellTimeout):
+            self.refresh_proxies()
+
+    def _exec_judged(self, source, out):
+        """Run instructor code in the judge namespace, printing to `out`; returns the last expression's value."""
+        tree = ast.parse(source)
+        last = ast.Expression(tree.body.pop().value) if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            exec(compile(tree, "<test>", "exec"), self.namespace)
+            return eval(compile(last, "<test>", "eval"), self.namespace) if last is not None else None
+
+    def run_judge_setup(self, cell):
+        """Given (instructor) code also runs here, so test cells see its imports and helpers."""
+        before = dict(self.namespace)
+        try:
+            self._exec_judged(cell.source, CappedStdout())
+        except Exception:  # the student's copy of this cell shows any error in the notebook
+            pass
+        self.judge_names |= {k for k, v in self.namespace.items() if k not in before or before[k] is not v}
+
+    def run_test_cell(self, cell):
+        from nbformat.v4 import new_output
+
+        out = CappedStdout()
+        try:
+            self.ensure_process()
+            self.process.deadline = time.monotonic() + self.timeout
+            value = self._exec_judged(cell.source, out)
+        except CellTimeout:
+            text = out.getvalue()
+            if text:
+                cell.outputs.append(stream(text))
+            cell.outputs.append(error_output("CellTimeoutError", CELL_TIMEOUT_MESSAGE.format(timeout=self.timeout)))
+            return
+        except BaseException as exc:  # a failing test: its error is the verdict
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            text = out.getvalue()
+            if text:
+                cell.outputs.append(stream(text))
+            cell.outputs.append(error_output(type(exc).__name__, str(exc)[:2000]))
+            return
+        finally:
+            self.process.deadline = None
+        if out.getvalue():
+            cell.outputs.append(stream(out.getvalue()))
+        if value is not None:
+            cell.outputs.append(new_output("execute_result", {"text/plain": repr(value)},
+                                           execution_count=cell.execution_count))

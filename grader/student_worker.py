@@ -1,0 +1,296 @@
+"""The student side of split execution: runs inside the sandbox, never beside the tests.
+
+It executes the student's cells in a namespace of their own and answers the
+judge's requests (call a function, read an attribute) with plain data over
+two pipes. It sets its resource limits before running any student code.
+
+Usage (inside the sandbox): python student_worker.py IN_FD OUT_FD
+"""
+import ast
+import base64
+import io
+import os
+import resource
+import sys
+import traceback
+import types
+
+import wire
+
+OUTPUT_LIMIT = 64 * 1024
+
+
+class CappedText(io.TextIOBase):
+    """A text stream that keeps the first OUTPUT_LIMIT characters and counts the rest."""
+
+    def __init__(self):
+        self.parts, self.size, self.dropped = [], 0, 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        room = OUTPUT_LIMIT - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def getvalue(self):
+        text = "".join(self.parts)
+        if self.dropped:
+            text += f"\n[output truncated: {self.dropped} more characters]\n"
+        return text
+
+
+class Worker:
+    def __init__(self, in_fd, out_fd):
+        self.in_fd, self.out_fd = in_fd, out_fd
+        self.module = types.ModuleType("__main__")
+        self.ns = self.module.__dict__
+        sys.modules["__main__"] = self.module
+        self.handles, self.handle_of, self.next_handle = {}, {}, 1
+        self.saved_bindings = {}
+        self.cell_count = 0
+        self.pid = os.getpid()
+
+    # --- handles --------------------------------------------------------------------------
+    def keep(self, obj):
+        if id(obj) in self.handle_of:
+            return self.handle_of[id(obj)]
+        hid = self.next_handle
+        self.next_handle += 1
+        self.handles[hid] = obj
+        self.handle_of[id(obj)] = hid
+        return hid
+
+    def resolve(self, hid):
+        if hid not in self.handles:
+            raise wire.WireError(f"unknown handle {hid}")
+        return self.handles[hid]
+
+    def guard_forks(self):
+        """A process forked by student code must never speak on the judge's channel."""
+        if os.getpid() != self.pid:
+            os._exit(0)
+
+    def send(self, message):
+        self.guard_forks()
+        wire.write_message(self.out_fd, wire.encode(message, keep=self.keep))
+
+    def receive(self):
+        self.guard_forks()
+        return wire.decode(wire.read_message(self.in_fd), resolve=self.resolve)
+
+    # --- output capture ---------------------------------------------------------------------
+    def run_captured(self, fn):
+        """Run fn() with stdout and stderr captured; returns (ok, value, out, err, error)."""
+        out, err = CappedText(), CappedText()
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        try:
+            value = fn()
+            ok, error = True, None
+        except BaseException as exc:  # student code may raise anything, SystemExit included
+            ok, value, error = False, None, self.describe(exc)
+        finally:
+            sys.stdout, sys.stderr = saved
+        return ok, value, out.getvalue(), err.getvalue(), error
+
+    @staticmethod
+    def describe(exc):
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<")]
+        lines = [f'  {f.filename}, line {f.lineno}, in {f.name}' for f in frames[-5:]]
+        if isinstance(exc, SyntaxError):
+            lines = [f"  {exc.filename}, line {exc.lineno}: {(exc.text or '').rstrip()}"]
+        return {"ename": type(exc).__name__, "evalue": str(exc)[:2000], "where": lines}
+
+    # --- requests ---------------------------------------------------------------------------
+    def op_exec(self, msg):
+        self.cell_count += 1
+        name = f"<cell {msg.get('name') or self.cell_count}>"
+        source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                           for line in msg["source"].splitlines())
+
+        def run():
+            tree = ast.parse(source, filename=name)
+            last = None
+            if tree.body and isinstance(tree.body[-1], ast.Expr):
+                last = ast.Expression(tree.body.pop().value)
+            exec(compile(tree, name, "exec"), self.ns)
+            if last is not None:
+                return eval(compile(last, name, "eval"), self.ns)
+            return None
+
+        ok, value, out, err, error = self.run_captured(run)
+        result = None
+        if ok and value is not None:
+            result = self.safe_repr(value)
+        return {"ok": ok, "stdout": out, "stderr": err, "error": error, "result": result,
+                "figures": self.collect_figures()}
+
+    @staticmethod
+    def safe_repr(value):
+        try:
+            return repr(value)[:OUTPUT_LIMIT]
+        except Exception as exc:  # a broken __repr__ in student code
+            return f"<unprintable {type(value).__name__}: {exc}>"
+
+    @staticmethod
+    def collect_figures():
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is None:
+            return []
+        figures = []
+        for num in plt.get_fignums()[:20]:
+            buf = io.BytesIO()
+            try:
+                plt.figure(num).savefig(buf, format="png", dpi=72)
+                figures.append(base64.b64encode(buf.getvalue()).decode("ascii"))
+            except Exception:  # a figure the student broke is skipped
+                pass
+        plt.close("all")
+        return figures
+
+    def op_names(self, msg):
+        """Public functions and classes the student's cells defined."""
+        names = {}
+        for key, value in list(self.ns.items()):
+            if key.startswith("_"):
+                continue
+            if isinstance(value, type):
+                names[key] = "class"
+            elif callable(value):
+                names[key] = "function"
+        return {"ok": True, "names": names}
+
+    def target(self, msg):
+        if "handle" in msg:
+            obj = self.resolve(msg["handle"])
+        else:
+            if msg["name"] not in self.ns:
+                raise NameError(f"name '{msg['name']}' is not defined")
+            obj = self.ns[msg["name"]]
+        for attr in msg.get("path", []):
+            obj = getattr(obj, attr)
+        return obj
+
+    def op_call(self, msg):
+        args, kwargs = msg.get("args", []), msg.get("kwargs", {})
+        ok, value, out, err, error = self.run_captured(lambda: self.target(msg)(*args, **kwargs))
+        return {"ok": ok, "result": value, "stdout": out, "stderr": err, "error": error,
+                "args_after": args, "kwargs_after": kwargs}
+
+    def op_getattr(self, msg):
+        ok, value, out, err, error = self.run_captured(lambda: self.target(msg))
+        if ok and isinstance(value, dict):
+            return {"ok": True, "dict": True, "keys": [k for k in value if isinstance(k, str)]}
+        if ok and callable(value) and not isinstance(value, type):
+            return {"ok": True, "callable": True}
+        return {"ok": ok, "result": value, "stdout": out, "stderr": err, "error": error}
+
+    def op_setattr(self, msg):
+        def run():
+            obj = self.target({**msg, "path": msg.get("path", [])[:-1]})
+            setattr(obj, msg["path"][-1], msg["value"])
+        ok, _, out, err, error = self.run_captured(run)
+        return {"ok": ok, "stdout": out, "stderr": err, "error": error}
+
+    def op_item(self, msg):
+        """Get, set or delete an item of a dict attribute (live views of e.g. model.params)."""
+        def run():
+            container = self.target(msg)
+            if msg["action"] == "get":
+                return container[msg["key"]]
+            if msg["action"] == "set":
+                container[msg["key"]] = msg["value"]
+            elif msg["action"] == "delete":
+                del container[msg["key"]]
+            return None
+        ok, value, out, err, error = self.run_captured(run)
+        return {"ok": ok, "result": value, "stdout": out, "stderr": err, "error": error}
+
+    def op_bind(self, msg):
+        """Replace names in the student namespace by stubs that call back into the judge."""
+        for name in msg["names"]:
+            self.saved_bindings.setdefault(name, self.ns.get(name, _ABSENT))
+            self.ns[name] = self.callback_stub(name)
+        return {"ok": True}
+
+    def op_unbind(self, msg):
+        for name in msg["names"]:
+            value = self.saved_bindings.pop(name, _ABSENT)
+            if value is _ABSENT:
+                self.ns.pop(name, None)
+            else:
+                self.ns[name] = value
+        return {"ok": True}
+
+    def callback_stub(self, name):
+        worker = self
+
+        def stub(*args, **kwargs):
+            worker.send({"type": "callback", "name": name, "args": list(args), "kwargs": kwargs})
+            reply = worker.receive()
+            if reply.get("type") != "callback_result":
+                raise RuntimeError("grading protocol error")
+            if not reply.get("ok"):
+                raise RuntimeError(f"{name} failed: {reply.get('error')}")
+            return reply["result"]
+
+        stub.__name__ = name
+        return stub
+
+    def serve(self):
+        ops = {"exec": self.op_exec, "names": self.op_names, "call": self.op_call, "getattr": self.op_getattr,
+               "setattr": self.op_setattr, "item": self.op_item, "bind": self.op_bind, "unbind": self.op_unbind}
+        while True:
+            try:
+                msg = self.receive()
+            except EOFError:
+                return
+            op = ops.get(msg.get("op"))
+            if op is None:
+                reply = {"ok": False, "error": {"ename": "ProtocolError", "evalue": "unknown request", "where": []}}
+            else:
+                try:
+                    reply = op(msg)
+                except BaseException as exc:  # e.g. a student object whose attribute access raises
+                    reply = {"ok": False, "error": self.describe(exc), "stdout": "", "stderr": ""}
+            reply["type"] = "reply"
+            try:
+                self.send(reply)
+            except wire.WireError as exc:
+                self.send({"type": "reply", "ok": False, "stdout": "", "stderr": "",
+                           "error": {"ename": "ValueError", "evalue": f"the result cannot be graded: {exc}",
+                                     "where": []}})
+
+
+_ABSENT = object()
+
+
+def apply_limits():
+    """Resource limits from the environment, set before any student code runs (hard = soft)."""
+    for name, variable in (("RLIMIT_AS", "GRADER_LIMIT_MEMORY"), ("RLIMIT_CPU", "GRADER_LIMIT_CPU"),
+                           ("RLIMIT_NPROC", "GRADER_LIMIT_PROCESSES"), ("RLIMIT_FSIZE", "GRADER_LIMIT_FILE_SIZE"),
+                           ("RLIMIT_NOFILE", "GRADER_LIMIT_OPEN_FILES")):
+        value = os.environ.get(variable)
+        if value:
+            resource.setrlimit(getattr(resource, name), (int(value), int(value)))
+
+
+def main():
+    in_fd, out_fd = int(sys.argv[1]), int(sys.argv[2])
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)   # output written below Python's sys.stdout goes nowhere
+    os.dup2(devnull, 2)
+    apply_limits()
+    sys.argv = ["notebook"]
+    sys.path.insert(0, os.getcwd())
+    Worker(in_fd, out_fd).serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""Plain-data messages between the trusted judge and the sandboxed student process.
+
+A message is a length-prefixed frame: a JSON header followed by the raw bytes of
+the numpy arrays it carries. Only plain values cross: None, bool, int, float,
+str, list, tuple, dict, numeric numpy arrays and scalars, and handles to objects
+that stay on the other side. Nothing is unpickled, so a message from student
+code can carry data but never code. Decoding checks every size and dtype.
+
+This module runs on both sides (it is bind-mounted into the sandbox).
+"""
+import json
+import os
+import struct
+
+import numpy as np
+
+MAX_MESSAGE_BYTES = 512 * 1024 * 1024
+MAX_DEPTH = 64
+ALLOWED_DTYPE_KINDS = "biufc"  # bool, int, uint, float, complex
+_LENGTH = struct.Struct("!Q")
+
+
+class WireError(Exception):
+    """A malformed, oversized or unexpected message."""
+
+
+class Handle:
+    """A reference to an object kept on the other side of the wire."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, id):
+        self.id = int(id)
+
+    def __repr__(self):
+        return f"Handle({self.id})"
+
+
+def encode(value, keep=None):
+    """Encode a message; returns bytes.
+
+    Inputs:
+    - value: the message (plain data)
+    - keep: optional callable(obj) -> int for objects that cannot cross the wire;
+      they become Handles. Without it such objects raise WireError.
+    """
+    buffers = []
+    header = _encode(value, buffers, keep, 0)
+    head = json.dumps(header, allow_nan=True).encode("utf-8")
+    body = [_LENGTH.pack(len(head)), head]
+    for buf in buffers:
+        body += [_LENGTH.pack(len(buf)), buf]
+    payload = b"".join(body)
+    if len(payload) > MAX_MESSAGE_BYTES:
+        raise WireError(f"message of {len(payload)} bytes exceeds the limit of {MAX_MESSAGE_BYTES}")
+    return _LENGTH.pack(len(payload)) + payload
+
+
+def _encode(value, buffers, keep, depth):
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply")
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if abs(value) < 2 ** 63 else {"__bigint__": str(value)}
+    if isinstance(value, float):  # np.float64 too: it subclasses float
+        value = float(value)
+        return {"__float__": repr(value)} if value != value or value in (float("inf"), float("-inf")) else value
+    if isinstance(value, np.ndarray) and value.dtype.kind in ALLOWED_DTYPE_KINDS:
+        data = np.ascontiguousarray(value)
+        buffers.append(data.tobytes())
+        return {"__ndarray__": len(buffers) - 1, "dtype": data.dtype.str, "shape": list(data.shape)}
+    if isinstance(value, np.generic) and value.dtype.kind in ALLOWED_DTYPE_KINDS:
+        arr = np.asarray(value)
+        buffers.append(arr.tobytes())
+        return {"__npscalar__": len(buffers) - 1, "dtype": arr.dtype.str}
+    if isinstance(value, Handle):
+        return {"__handle__": value.id}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v, buffers, keep, depth + 1) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v, buffers, keep, depth + 1) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value) and not any(k.startswith("__") for k in value):
+            return {k: _encode(v, buffers, keep, depth + 1) for k, v in value.items()}
+        return {"__dict__": [[_encode(k, buffers, keep, depth + 1), _encode(v, buffers, keep, depth + 1)]
+                             for k, v in value.items()]}
+    if keep is not None:
+        return {"__handle__": keep(value)}
+    raise WireError(f"cannot send a value of type {type(value).__name__}")
+
+
+def decode(payload, resolve=None):
+    """Decode a message from bytes (without the outer length prefix).
+
+    Inputs:
+    - payload: bytes as produced by encode, minus its first 8 bytes
+    - resolve: optional callable(id) -> object for Handles of this side's objects;
+      without it Handles are returned as Handle instances.
+    """
+    view = memoryview(payload)
+    pos, chunks = 0, []
+    while pos < len(view):
+        if pos + _LENGTH.size > len(view):
+            raise WireError("truncated message")
+        (n,) = _LENGTH.unpack_from(view, pos)
+        pos += _LENGTH.size
+        if pos + n > len(view):
+            raise WireError("truncated message")
+        chunks.append(view[pos:pos + n])
+        pos += n
+    if not chunks:
+        raise WireError("empty message")
+    try:
+        header = json.loads(bytes(chunks[0]).decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise WireError(f"unreadable message header: {exc}")
+    return _decode(header, chunks[1:], resolve, 0)
+
+
+def _dtype(text):
+    try:
+        dtype = np.dtype(str(text))
+    except TypeError as exc:
+        raise WireError(f"bad dtype {text!r}: {exc}")
+    if dtype.kind not in ALLOWED_DTYPE_KINDS or dtype.hasobject:
+        raise WireError(f"dtype {text!r} is not allowed")
+    return dtype
+
+
+def _buffer(buffers, index):
+    if not isinstance(index, int) or not 0 <= index < len(buffers):
+        raise WireError("bad buffer reference")
+    return buffers[index]
+
+
+def _decode(value, buffers, resolve, depth):
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply")
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [_decode(v, buffers, resolve, depth + 1) for v in value]
+    if not isinstance(value, dict):
+        raise WireError("unexpected value in message")
+    if "__ndarray__" in value:
+        dtype = _dtype(value.get("dtype"))
+        shape = value.get("shape")
+        if not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape):
+            raise WireError("bad array shape")
+        buf = _buffer(buffers, value["__ndarray__"])
+        if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize != len(buf):
+            raise WireError("array size does not match its shape")
+        return np.frombuffer(buf, dtype=dtype).reshape(shape).copy()
+    if "__npscalar__" in value:
+        dtype = _dtype(value.get("dtype"))
+        buf = _buffer(buffers, value["__npscalar__"])
+        if len(buf) != dtype.itemsize:
+            raise WireError("scalar size does not match its dtype")
+        return np.frombuffer(buf, dtype=dtype)[0]
+    if "__float__" in value:
+        return float(value["__float__"])
+    if "__bigint__" in value:
+        return int(value["__bigint__"])
+    if "__tuple__" in value:
+        return tuple(_decode(v, buffers, resolve, depth + 1) for v in value["__tuple__"])
+    if "__dict__" in value:
+        out = {}
+        for pair in value["__dict__"]:
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise WireError("bad dict entry")
+            key = _decode(pair[0], buffers, resolve, depth + 1)
+            try:
+                out[key] = _decode(pair[1], buffers, resolve, depth + 1)
+            except TypeError:
+                raise WireError("unhashable dict key")
+        return out
+    if "__handle__" in value:
+        handle = Handle(value["__handle__"])
+        return resolve(handle.id) if resolve is not None else handle
+    return {k: _decode(v, buffers, resolve, depth + 1) for k, v in value.items()}
+
+
+def write_message(fd, data):
+    """Write an encoded message (bytes from encode) to a file descriptor."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def read_exactly(fd, n, wait=None):
+    """Read n bytes from fd; `wait(fd)` is called before each read (for deadlines)."""
+    chunks, remaining = [], n
+    while remaining:
+        if wait is not None:
+            wait(fd)
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_message(fd, wait=None):
+    """Read one message's payload (bytes for decode) from fd."""
+    (n,) = _LENGTH.unpack(read_exactly(fd, _LENGTH.size, wait))
+    if n > MAX_MESSAGE_BYTES:
+        raise WireError(f"message of {n} bytes exceeds the limit of {MAX_MESSAGE_BYTES}")
+    return read_exactly(fd, n, wait)

@@ -1,0 +1,234 @@
+"""Split execution in the sandbox: verdicts come from the judge, whatever student code does."""
+import os
+import shutil
+import tempfile
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from grader import wire
+from grader.judge import NotebookRun
+from grader.sandbox import sandbox_works
+
+SANDBOXED, WHY_NOT = sandbox_works()
+pytestmark = pytest.mark.skipif(not SANDBOXED and os.environ.get("CI") != "true",
+                                reason=f"no sandbox on this machine: {WHY_NOT}")
+
+SETUP = "import numpy as np\nfrom nnkit.checks import Checks, assert_allclose\nfrom nnkit.notebooks import known_good"
+GOOD = "def double(x):\n    return 2 * x"
+TEST = """checks = Checks(points=2)
+with checks.check("doubles a vector"):
+    x = np.arange(3.0)
+    assert_allclose(double(x), 2 * np.arange(3.0), name="out")
+with checks.check("doubles a matrix"):
+    assert_allclose(double(np.ones((2, 2))), 2 * np.ones((2, 2)), name="out")
+checks.score()"""
+
+
+def meta(grade_id, kind):
+    nbgrader = {"grade_id": grade_id, "schema_version": 3, "task": False}
+    nbgrader.update({"given": dict(grade=False, solution=False, locked=True),
+                     "solution": dict(grade=False, solution=True, locked=False),
+                     "test": dict(grade=True, solution=False, locked=True, points=2)}[kind])
+    return {"nbgrader": nbgrader}
+
+
+def notebook(solution, second_solution=GOOD.replace("double", "triple").replace("2 *", "3 *")):
+    """given setup, an answer cell, its test, a second answer and its test."""
+    return new_notebook(cells=[
+        new_code_cell(SETUP, metadata=meta("setup", "given")),
+        new_code_cell(solution, metadata=meta("double_solution", "solution")),
+        new_code_cell(TEST, metadata=meta("double", "test")),
+        new_code_cell(second_solution, metadata=meta("triple_solution", "solution")),
+        new_code_cell(TEST.replace("double", "triple").replace("2 *", "3 *"), metadata=meta("triple", "test")),
+    ])
+
+
+@pytest.fixture
+def workdir():
+    path = tempfile.mkdtemp(prefix="judge-test-")
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "..", "assignments", "nnkit"),
+                    os.path.join(path, "nnkit"))
+    if os.geteuid() == 0:
+        for root, dirs, files in os.walk(path):
+            os.chown(root, 61999, 61999)
+            for f in files:
+                os.chown(os.path.join(root, f), 61999, 61999)
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def run(nb, workdir, timeout=10, **kwargs):
+    NotebookRun(nb, workdir, reference=lambda notebooks: {}, timeout=timeout, sandboxed=SANDBOXED,
+                uid=61999, **kwargs).run()
+    scores = {}
+    for cell in nb.cells:
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        if cell.metadata["nbgrader"].get("grade"):
+            results = [o for o in cell.outputs if o.output_type == "execute_result"]
+            scores[grade_id] = float(results[0]["data"]["text/plain"]) if results else 0.0
+    return scores
+
+
+def text_of(cell):
+    return "".join(o.get("text", "") + o.get("evalue", "") for o in cell.outputs)
+
+
+def test_correct_code_gets_full_marks(workdir):
+    assert run(notebook(GOOD), workdir) == {"double": 2.0, "triple": 2.0}
+
+
+def test_student_outputs_in_graded_cells_are_discarded(workdir):
+    nb = notebook("def double(x):\n    return x")
+    nb.cells[2].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2.0"}, execution_count=1)]
+    assert run(nb, workdir)["double"] == 0.0
+
+
+@pytest.mark.parametrize("attack", [
+    "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None",
+    "import nnkit.checks as c\nc.Checks.score = lambda self: self.points\nc.assert_allclose = lambda *a, **k: None",
+    "import builtins\nbuiltins.AssertionError = KeyboardInterrupt",
+    "import sys\nsys.excepthook = lambda *a: None\nsys.stdout = open('/dev/null', 'w')",
+    "Checks = None\nassert_allclose = lambda *a, **k: None",
+])
+def test_monkeypatching_in_student_code_cannot_change_verdicts(workdir, attack):
+    scores = run(notebook(attack + "\ndef double(x):\n    return x + 10"), workdir)
+    assert scores == {"double": 0.0, "triple": 2.0}
+
+
+@pytest.mark.parametrize("exit_call", ["import os; os._exit(0)", "import sys; sys.exit(3)",
+                                       "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+def test_exiting_costs_only_that_functions_checks(workdir, exit_call):
+    nb = notebook(f"def double(x):\n    {exit_call}")
+    scores = run(nb, workdir)
+    assert scores == {"double": 0.0, "triple": 2.0}
+    assert "student process" in text_of(nb.cells[2]) or "SystemExit: 3" in text_of(nb.cells[2])
+
+
+def test_infinite_loop_times_out_and_the_rest_is_graded(workdir):
+    nb = notebook("def double(x):\n    while True:\n        pass")
+    scores = run(nb, workdir, timeout=2)
+    assert scores == {"double": 0.0, "triple": 2.0}
+    assert "stopped after 2 s" in text_of(nb.cells[2])
+
+
+def test_infinite_loop_at_top_level_of_a_cell(workdir):
+    nb = notebook("import time\ntime.sleep(1000)\n" + GOOD)
+    scores = run(nb, workdir, timeout=2)
+    assert scores == {"double": 0.0, "triple": 2.0}
+
+
+def test_memory_bomb_is_stopped_by_the_limit(workdir):
+    nb = notebook("def double(x):\n    big = np.ones((1 << 40,), dtype=np.uint8)\n    return 2 * x")
+    assert run(nb, workdir) == {"double": 0.0, "triple": 2.0}
+    assert "MemoryError" in text_of(nb.cells[2])
+
+
+def test_fork_bomb_is_stopped_by_the_limit(workdir):
+    bomb = "import os\ndef double(x):\n    while True:\n        os.fork()\n"
+    assert run(notebook(bomb), workdir, timeout=5) == {"double": 0.0, "triple": 2.0}
+
+
+def test_huge_output_is_truncated_and_costs_nothing(workdir):
+    nb = notebook("print('x' * (100 * 1024 * 1024))\n" + GOOD)
+    assert run(nb, workdir) == {"double": 2.0, "triple": 2.0}
+    assert "output truncated" in text_of(nb.cells[1])
+    assert len(text_of(nb.cells[1])) < 200_000
+
+
+def test_the_sandbox_sees_no_network_and_no_files_outside(workdir):
+    probe = """import os, socket
+seen = []
+for path in ['/work', '/root', '/etc/passwd', '/home', '/var', os.path.expanduser('~')]:
+    if os.path.exists(path) and os.listdir(path) if os.path.isdir(path) else os.path.exists(path):
+        seen.append(path)
+print('SEEN', sorted(seen), os.listdir('.'))
+try:
+    socket.create_connection(('127.0.0.1', 22), timeout=2)
+    print('NETWORK OPEN')
+except OSError as exc:
+    print('network blocked')
+""" + GOOD
+    nb = notebook(probe)
+    if not SANDBOXED:
+        pytest.skip("unsandboxed")
+    assert run(nb, workdir) == {"double": 2.0, "triple": 2.0}
+    out = text_of(nb.cells[1])
+    assert "network blocked" in out and "NETWORK OPEN" not in out
+    assert "SEEN ['/home', '/root'" in out or "SEEN ['/root'" in out or "SEEN ['/home']" in out
+    assert "/work/" not in out and "'/etc/passwd'" not in out
+
+
+def test_known_good_binds_reference_functions_for_composites(workdir):
+    """A composite judged with known-good parts: the student's buggy part is not used."""
+    composite = "def part(x):\n    return x + 100  # buggy\n\ndef whole(x):\n    return part(x) * 2"
+    test = """checks = Checks(points=2)
+with known_good(globals(), ['ref.ipynb'], ['part']):
+    with checks.check('whole'):
+        assert_allclose(whole(np.ones(2)), 2 * np.ones(2) + 2, name='out')
+checks.score()"""
+    nb = new_notebook(cells=[
+        new_code_cell(SETUP, metadata=meta("setup", "given")),
+        new_code_cell(composite, metadata=meta("whole_solution", "solution")),
+        new_code_cell(test, metadata=meta("whole", "test")),
+    ])
+    reference = {"part": lambda x: x + 1}
+    NotebookRun(nb, workdir, reference=lambda notebooks: reference, timeout=10, sandboxed=SANDBOXED,
+                uid=61999).run()
+    assert nb.cells[2].outputs[-1]["data"]["text/plain"] == "2.0"
+
+
+def test_student_objects_stay_in_the_sandbox_behind_proxies(workdir):
+    model = """class Model:
+    def __init__(self, scale):
+        self.params = {'W': np.ones((2, 2)) * scale}
+    def loss(self, X):
+        return float(np.sum(X @ self.params['W']))"""
+    test = """checks = Checks(points=2)
+with checks.check('params are live'):
+    m = Model(2.0)
+    m.params['W'] = np.zeros((2, 2))
+    assert m.loss(np.ones((1, 2))) == 0.0, 'assignment did not reach the model'
+    assert sorted(m.params) == ['W']
+checks.score()"""
+    nb = new_notebook(cells=[
+        new_code_cell(SETUP, metadata=meta("setup", "given")),
+        new_code_cell(model, metadata=meta("Model_solution", "solution")),
+        new_code_cell(test, metadata=meta("Model", "test")),
+    ])
+    NotebookRun(nb, workdir, reference=lambda n: {}, timeout=10, sandboxed=SANDBOXED, uid=61999).run()
+    assert nb.cells[2].outputs[-1]["data"]["text/plain"] == "2.0", nb.cells[2].outputs
+
+
+# --- the wire format -----------------------------------------------------------------------------
+
+def roundtrip(value):
+    return wire.decode(wire.encode(value)[8:])
+
+
+def test_wire_round_trips_plain_data():
+    value = {"x": np.arange(6, dtype=np.float32).reshape(2, 3), "t": (1, 2.5, None, True, "s"),
+             "nested": [np.int64(3), {"k": np.float64("nan")}], 7: "int key", "inf": float("inf")}
+    back = roundtrip(value)
+    assert back["x"].dtype == np.float32 and np.array_equal(back["x"], value["x"])
+    assert back["t"] == (1, 2.5, None, True, "s") and back[7] == "int key"
+    assert np.isnan(back["nested"][1]["k"]) and back["inf"] == float("inf")
+
+
+@pytest.mark.parametrize("bad", [np.array([object()], dtype=object), lambda: 1, object()])
+def test_wire_refuses_code_and_objects(bad):
+    with pytest.raises(wire.WireError):
+        wire.encode(bad)
+
+
+def test_wire_rejects_forged_arrays():
+    payload = bytearray(wire.encode(np.zeros(4))[8:])
+    forged = bytes(payload).replace(b'"<f8"', b'"|O8"')
+    with pytest.raises(wire.WireError):
+        wire.decode(forged)
+    shape_lie = bytes(payload).replace(b"[4]", b"[9]")
+    with pytest.raises(wire.WireError):
+        wire.decode(shape_lie)

@@ -1,0 +1,147 @@
+"""The instructor's workflow end to end on the sample class: autograde, feedback, grades, report."""
+import csv
+import html
+import re
+from collections import defaultdict
+
+import nbformat
+import pytest
+
+from conftest import ASSIGNMENT, copy_course, run_grader
+from grader.course import Course
+from grader.grades import BY_TEST_COLUMNS, GRADES_COLUMNS
+from grader.sample_class import EVERYTHING, STUDENTS
+from grader.submissions import function_of_test, graded_functions
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A copy of the course with the sample class autograded, fed back, graded and reported."""
+    root = copy_course(tmp_path_factory.mktemp("course"))
+    outputs = {}
+    for step in ("sample-class", "autograde", "feedback", "grades", "report"):
+        outputs[step] = run_grader(root, step)
+    return Course(root), outputs
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def scores_by_student(course):
+    rows = read_csv(course.reports_dir / "grades_by_test.csv")
+    assert rows[0] == BY_TEST_COLUMNS
+    table = defaultdict(list)
+    for student, assignment, notebook, grade_id, score, max_score in rows[1:]:
+        table[student].append((notebook, grade_id, float(score), float(max_score)))
+    return table
+
+
+def graded_cells_of_source(course):
+    ids = []
+    for path in course.source_notebooks(ASSIGNMENT):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and cell.cell_type == "code":
+                ids.append((path.stem, meta["grade_id"]))
+    return sorted(ids)
+
+
+@pytest.mark.parametrize("student", STUDENTS, ids=[s.student_id for s in STUDENTS])
+def test_each_sample_student_loses_exactly_the_expected_tests(graded, student):
+    course, _ = graded
+    functions = graded_functions(course, ASSIGNMENT)
+    rows = scores_by_student(course)[student.student_id]
+    assert sorted((nb, gid) for nb, gid, _, _ in rows) == graded_cells_of_source(course)
+    losing = set()
+    for notebook, grade_id, score, max_score in rows:
+        function = function_of_test(grade_id, functions)
+        if EVERYTHING in student.loses:
+            assert score == 0, (grade_id, score)
+        elif function in student.loses:
+            if score < max_score:
+                losing.add(function)
+        else:
+            assert score == max_score, f"{student.student_id} lost points on {grade_id}: {score}/{max_score}"
+    if EVERYTHING not in student.loses:
+        assert losing == set(student.loses)
+
+
+def test_grades_csv_has_one_row_per_student(graded):
+    course, _ = graded
+    rows = read_csv(course.reports_dir / "grades.csv")
+    assert rows[0] == GRADES_COLUMNS
+    totals = {r[0]: (float(r[2]), float(r[3])) for r in rows[1:]}
+    assert sorted(totals) == sorted(s.student_id for s in STUDENTS)
+    full, maximum = totals["full_marks"]
+    assert full == maximum and 90 <= maximum <= 110
+    assert totals["untouched_release"][0] == 0
+    assert all(score < maximum for student, (score, _) in totals.items() if student != "full_marks")
+
+
+def feedback_text(course, student):
+    """The visible text of a student's feedback pages, tags stripped."""
+    pages = sorted((course.feedback_dir / student / ASSIGNMENT).glob("*.html"))
+    assert pages, f"no feedback for {student}"
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
+    text = re.sub(r"<[^>]+>", "", text)
+    return html.unescape(text)
+
+
+def hidden_test_lines(course):
+    lines = []
+    for path in course.source_notebooks(ASSIGNMENT):
+        for cell in nbformat.read(path, as_version=4).cells:
+            inside = False
+            for line in cell.source.splitlines():
+                if "BEGIN HIDDEN TESTS" in line:
+                    inside = True
+                elif "END HIDDEN TESTS" in line:
+                    inside = False
+                elif inside and len(line.strip()) > 15 and not line.strip().startswith("#") \
+                        and "checks.check(" not in line:
+                    lines.append(line.strip())
+    return lines
+
+
+@pytest.mark.parametrize("student", [s.student_id for s in STUDENTS])
+def test_feedback_never_contains_hidden_test_source(graded, student):
+    course, _ = graded
+    text = feedback_text(course, student)
+    assert "BEGIN HIDDEN TESTS" not in text
+    leaked = [line for line in hidden_test_lines(course) if line in text]
+    assert not leaked, leaked[:5]
+
+
+def test_feedback_says_what_was_wrong(graded):
+    course, _ = graded
+    text = feedback_text(course, "cache_in_place")
+    assert "FAIL" in text and "modified" in text
+    text = feedback_text(course, "infinite_loop")
+    assert "stopped after 30 s" in text
+    text = feedback_text(course, "momentum_sign")
+    assert re.search(r"relative error \S+ exceeds threshold|differs from the expected", text)
+    text = feedback_text(course, "full_marks")
+    assert "FAIL" not in text and "PASS" in text
+
+
+def test_report_lists_scores_hardest_tests_and_problems(graded):
+    course, _ = graded
+    report = (course.reports_dir / "report.md").read_text()
+    for section in ("## Scores", "## Tests, hardest first", "## Students with errors or time-outs"):
+        assert section in report
+    assert (course.reports_dir / "score_distribution.png").stat().st_size > 1000
+    assert (course.reports_dir / "pass_rates.png").stat().st_size > 1000
+    problems = report.split("## Students with errors or time-outs")[1]
+    assert re.search(r"\| infinite_loop \|.*\| timeout \|", problems)
+    assert re.search(r"\| syntax_error \|.*SyntaxError", problems)
+    assert re.search(r"\| cell_raises \|.*ImportError", problems)
+    assert "full_marks" not in problems
+
+
+def test_autograde_shows_progress_per_student_and_notebook(graded):
+    _, outputs = graded
+    log = outputs["autograde"].stderr
+    assert "autograde" in log and "full_marks / 05_networks" in log
+    assert f"autograded {len(STUDENTS)} of {len(STUDENTS)} submissions" in outputs["autograde"].stdout
