@@ -7,14 +7,24 @@ GRADER := $(BIN)/python -m grader
 export PYTHONPATH := $(CURDIR):$(CURDIR)/assignments
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup test release sample-class autograde feedback grades report demo clean
+.PHONY: help setup test mutants release sample-class autograde feedback grades report demo bench bench-notebooks clean
 
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  make /'
 
 setup: $(VENV)/.installed
 
+# Debian packages: bubblewrap (the sandbox for student code), postgresql (the gradebook test server).
+DEBIAN_PACKAGES := bubblewrap postgresql
+
 $(VENV)/.installed: requirements.txt
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "please install the Debian packages: $$missing (sudo apt-get install $$missing)"; fi; \
+	fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
@@ -22,6 +32,11 @@ $(VENV)/.installed: requirements.txt
 ## test          set up and run every test (what .ci/run calls)
 test: setup
 	$(BIN)/python -m pytest -q
+	$(GRADER) mutants
+
+## mutants       test the tests: grade the catalog of buggy and correct-but-different implementations
+mutants: setup
+	$(GRADER) mutants
 
 ## demo          set up, release, build a sample class, autograde, feedback, grades, report
 demo: setup
@@ -50,6 +65,14 @@ grades: setup
 ## report        the class report with plots under reports/
 report: setup
 	$(GRADER) report
+
+## bench         grade a class of 50 with plain serial nbgrader and with the kit, side by side
+bench: setup
+	$(GRADER) bench
+
+## bench-notebooks  execution time of every source notebook
+bench-notebooks: setup
+	$(GRADER) bench-notebooks
 
 ## clean         remove submissions, grading results, reports and the gradebook
 clean:

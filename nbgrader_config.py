@@ -27,11 +27,11 @@ c.Execute.timeout = 30
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute, GetGrades, IgnorePattern,
-    LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+    LimitOutput, OverwriteCells, OverwriteKernelspec)
 
 from grader.preprocessors import (  # noqa: E402
     ExplainTimeouts, HideHiddenTests, PointToReference, ReportProgress, RestoreDeletedCells, SplitExecute,
-    VerdictsFromChecks)
+    TimedSaveAutoGrades, VerdictsFromChecks)
 
 SOURCE_ROOT = os.path.join(HERE, "source")
 c.PointToReference.source_root = SOURCE_ROOT
@@ -41,6 +41,7 @@ c.SplitExecute.timeout = c.Execute.timeout
 c.SplitExecute.source_root = SOURCE_ROOT
 c.SplitExecute.submitted_root = os.path.join(HERE, "submitted")
 c.SplitExecute.allow_unsandboxed = os.environ.get("GRADER_ALLOW_UNSANDBOXED") == "1"
+c.SplitExecute.dask_scheduler = os.environ.get("GRADER_DASK_SCHEDULER", "")
 # Files of a submission above this size are ignored (a huge extra file cannot stall grading).
 c.CourseDirectory.max_file_size = 20 * 1024
 
@@ -56,6 +57,6 @@ else:
 c.Autograde.sanitize_preprocessors = SANITIZE
 c.Autograde.autograde_preprocessors = [
     ReportProgress, *EXECUTION,
-    IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    IgnorePattern, ClearMetadataPreprocessor, LimitOutput, TimedSaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

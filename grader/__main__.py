@@ -29,7 +29,16 @@ def cmd_sample_class(course, args):
 def cmd_autograde(course, args):
     from .autograde import autograde_class
 
-    outcomes = autograde_class(course, args.assignment, args.student, jobs=args.jobs)
+    if getattr(args, "dask", None):
+        from .distributed import dask_engine, executed_per_worker
+
+        with dask_engine(args.dask, workers=args.jobs) as address:
+            print(f"executing notebooks on the Dask cluster at {address}", flush=True)
+            outcomes = autograde_class(Course(course.root), args.assignment, args.student, jobs=args.jobs)
+            counts = executed_per_worker(address)
+            print(f"Dask workers executed {sum(counts.values())} notebooks ({len(counts)} workers)")
+    else:
+        outcomes = autograde_class(course, args.assignment, args.student, jobs=args.jobs)
     failed = [o for o in outcomes if not o.success]
     print(f"autograded {len(outcomes) - len(failed)} of {len(outcomes)} submissions")
     return 0
@@ -76,6 +85,27 @@ def cmd_demo(course, args):
     return 0
 
 
+def cmd_bench_notebooks(course, args):
+    from .bench import NOTEBOOK_BUDGET_SECONDS, bench_notebooks
+
+    times = bench_notebooks(course)
+    return 0 if all(t < NOTEBOOK_BUDGET_SECONDS for t in times.values()) else 1
+
+
+def cmd_bench(course, args):
+    from .bench import bench_class
+
+    result = bench_class(course, size=args.size, jobs=args.jobs, keep=args.keep)
+    return 0 if result["identical"] else 1
+
+
+
+def cmd_mutants(course, args):
+    from .mutants import main as mutants_main
+
+    return mutants_main(course, patterns=args.case or (), jobs=args.jobs, keep=args.keep)
+
+
 COMMANDS = {
     "release": (cmd_release, "nbgrader generate_assignment for every assignment into release/"),
     "sample-class": (cmd_sample_class, "build the sample class under submitted/ (replaces submitted/)"),
@@ -83,6 +113,9 @@ COMMANDS = {
     "feedback": (cmd_feedback, "per-student feedback under feedback/"),
     "grades": (cmd_grades, "reports/grades.csv and reports/grades_by_test.csv"),
     "report": (cmd_report, "the class report reports/report.md with plots"),
+    "bench": (cmd_bench, "grade a generated class with plain serial nbgrader and with the kit; print throughput"),
+    "bench-notebooks": (cmd_bench_notebooks, "execution time of every source notebook"),
+    "mutants": (cmd_mutants, "test the tests: grade the catalog of buggy and correct-but-different implementations"),
     "demo": (cmd_demo, "release, sample class, autograde, feedback, grades, report"),
 }
 
@@ -96,6 +129,18 @@ def main(argv=None):
         p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
         p.add_argument("--student", action="append", help="only this student (repeatable)")
         p.add_argument("--jobs", type=int, default=None, help="parallel grading workers (default: one per core)")
+        if name == "autograde":
+            p.add_argument("--dask", metavar="ADDRESS|local",
+                           help="execute notebooks on a Dask cluster: 'local' starts one on this machine, "
+                                "or the address of a running scheduler (e.g. tcp://host:8786)")
+        if name == "bench":
+            p.add_argument("--size", type=int, default=50, help="submissions in the generated class (default 50)")
+            p.add_argument("--keep", help="keep the benchmark's course copies in this folder")
+        if name == "mutants":
+            p.add_argument("--case", action="append",
+                           help="only the cases whose name or function matches this pattern (repeatable), "
+                                "e.g. 'adam', 'batchnorm_*', 'sgd/ascends'")
+            p.add_argument("--keep", help="make the course copy in this folder and keep it (for inspection)")
     args = parser.parse_args(argv)
     return COMMANDS[args.command][0](Course(args.root), args)
 

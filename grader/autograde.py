@@ -36,6 +36,7 @@ class Outcome:
     error: str = ""
     notebooks: list = field(default_factory=list)
     messages: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)   # seconds: execution, gradebook, other (start-up, nbgrader)
 
 
 def _last_error_line(result):
@@ -60,6 +61,8 @@ def grade_one(course, assignment, student, on_notebook=None, notebook=None):
             on_notebook(student, name)
 
     start = time.perf_counter()
+    preprocessors.timings.clear()
+    preprocessors.verified.pop((student, assignment), None)
     preflight = stage_submission(course, assignment, student)
     preprocessors.progress_callback = notebook_started
     saved_filter = course.api.coursedir.notebook_id
@@ -70,8 +73,11 @@ def grade_one(course, assignment, student, on_notebook=None, notebook=None):
         preprocessors.progress_callback = None
         course.api.coursedir.notebook_id = saved_filter
     success = bool(result.get("success"))
-    return Outcome(student, assignment, success, time.perf_counter() - start,
-                   "" if success else _last_error_line(result), graded, preflight.messages)
+    total = time.perf_counter() - start
+    timings = {"execution": preprocessors.timings["execution"], "gradebook": preprocessors.timings["gradebook"]}
+    timings["other"] = max(0.0, total - sum(timings.values()))
+    return Outcome(student, assignment, success, total, "" if success else _last_error_line(result), graded,
+                   preflight.messages, timings)
 
 
 # --- worker processes: each keeps its Course, nbgrader and the judge warm between submissions ---
@@ -147,17 +153,17 @@ def _grade_in_pool(course, work, jobs, bar, finished, notebooks):
     context = multiprocessing.get_context("spawn")
     manager = context.Manager()
     try:
-        notebooks, slots = manager.Queue(), manager.Queue()
+        progress, slots = manager.Queue(), manager.Queue()
         for slot in range(jobs):
             slots.put(slot)
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=(str(course.root), notebooks, slots)) as pool:
+                                 initargs=(str(course.root), progress, slots)) as pool:
             pending = {pool.submit(_grade_in_worker, a, s, notebooks.get(s)): (a, s) for a, s in work}
             while pending:
                 done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for _ in itertools.count():
                     try:
-                        student, name = notebooks.get_nowait()
+                        student, name = progress.get_nowait()
                     except queue_module.Empty:
                         break
                     bar.set_postfix_str(f"{student} / {name}")

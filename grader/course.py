@@ -1,5 +1,9 @@
 """The course directory: its folders, its nbgrader configuration and API."""
+import contextlib
 import os
+import shutil
+import sys
+import tempfile
 from functools import cached_property
 from pathlib import Path
 
@@ -8,6 +12,16 @@ from traitlets.config.loader import PyFileConfigLoader
 from .preflight import STAGED
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+
+def _put_interpreter_scripts_on_path():
+    """nbgrader runs the `alembic` script when it creates a new gradebook: make sure the one installed
+    next to this interpreter (e.g. .venv/bin, not on PATH under `make`) is found."""
+    scripts = os.path.dirname(sys.executable)
+    path = os.environ.get("PATH", "")
+    if scripts not in path.split(os.pathsep):
+        os.environ["PATH"] = scripts + (os.pathsep + path if path else "")
 
 
 class Course:
@@ -45,6 +59,7 @@ class Course:
     def api(self):
         from nbgrader.apps import NbGraderAPI
 
+        _put_interpreter_scripts_on_path()
         return NbGraderAPI(config=self.config)
 
     @property
@@ -70,3 +85,43 @@ class Course:
         if not self.submitted_dir.is_dir():
             return []
         return sorted(p.name for p in self.submitted_dir.iterdir() if (p / assignment).is_dir())
+
+
+COURSE_CONTENT = ("assignments", "source", "release")
+
+
+def copy_course(dest, root=None):
+    """Copy a course's configuration, support package, source/ and release/ into dest; return dest.
+
+    The copy has no submissions, grades or gradebook of its own: grading there never
+    touches the original course (its submitted/, autograded/, reports/ or gradebook).
+    """
+    root, dest = Path(root or REPO_ROOT), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(root / "nbgrader_config.py", dest)
+    for folder in COURSE_CONTENT:
+        if (root / folder).exists():
+            shutil.copytree(root / folder, dest / folder, symlinks=True,
+                            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    return dest
+
+
+@contextlib.contextmanager
+def scratch_course(root=None, keep=None):
+    """A throwaway copy of the course (a Course in a temporary folder), removed afterwards.
+
+    Inputs:
+    - root: the course to copy (default: this repository)
+    - keep: a folder to make the copy in and keep (for inspection) instead
+
+    The copy has its own SQLite gradebook: GRADER_DB_URL is ignored while it is in use.
+    """
+    folder = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="course-copy-"))
+    saved_db_url = os.environ.pop("GRADER_DB_URL", None)
+    try:
+        yield Course(copy_course(folder, root))
+    finally:
+        if saved_db_url is not None:
+            os.environ["GRADER_DB_URL"] = saved_db_url
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)

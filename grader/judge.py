@@ -124,7 +124,11 @@ class StudentProcess:
         if not self.alive:
             raise StudentProcessDied("the student process is not running")
         try:
-            wire.write_message(self.out_fd, wire.encode(message, keep=_handle_of))
+            data = wire.encode(message, keep=_handle_of)
+        except wire.WireError as exc:
+            raise TypeError(f"cannot pass this value to student code: {exc}")
+        try:
+            wire.write_message(self.out_fd, data)
             while True:
                 reply = wire.decode(wire.read_message(self.in_fd, self._wait), resolve=self._proxy)
                 if not isinstance(reply, dict):
@@ -147,11 +151,19 @@ class StudentProcess:
             reply = {"type": "callback_result", "ok": False, "error": "not available"}
         else:
             try:
-                result = function(*message.get("args", []), **message.get("kwargs", {}))
-                reply = {"type": "callback_result", "ok": True, "result": result}
+                args, kwargs = message.get("args", []), message.get("kwargs", {})
+                before = wire.snapshot_arrays(args)
+                result = function(*args, **kwargs)
+                reply = {"type": "callback_result", "ok": True, "result": result,
+                         "args_changed": wire.mutable_arguments(args, before),
+                         "kwargs_changed": {k: v for k, v in kwargs.items() if isinstance(v, (np.ndarray, dict, list))}}
             except Exception as exc:  # a reference function rejecting the student's arguments
                 reply = {"type": "callback_result", "ok": False, "error": f"{type(exc).__name__}: {exc}"}
-        wire.write_message(self.out_fd, wire.encode(reply))
+        try:
+            data = wire.encode(reply)
+        except wire.WireError as exc:
+            data = wire.encode({"type": "callback_result", "ok": False, "error": str(exc)})
+        wire.write_message(self.out_fd, data)
 
     def _proxy(self, handle_id):
         return RemoteObject(self, handle_id)
@@ -189,36 +201,6 @@ def _relay_output(reply):
         print(text, end="" if text.endswith("\n") else "\n")
 
 
-def _copy_back(before, after):
-    """Make the caller's arguments reflect what the student's code did to them in place."""
-    if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
-        if before.shape == after.shape and before.flags.writeable:
-            with contextlib.suppress(TypeError, ValueError):
-                np.copyto(before, after, casting="unsafe")
-    elif isinstance(before, dict) and isinstance(after, dict):
-        for key in list(before):
-            if key not in after:
-                del before[key]
-        for key, value in after.items():
-            if key in before and isinstance(before[key], (np.ndarray, dict, list)):
-                if isinstance(value, np.ndarray) and isinstance(before[key], np.ndarray) \
-                        and value.shape != before[key].shape:
-                    before[key] = value
-                else:
-                    _copy_back(before[key], value)
-            else:
-                before[key] = value
-    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        for i, (b, a) in enumerate(zip(before, after)):
-            if isinstance(b, (np.ndarray, dict, list)):
-                _copy_back(b, a)
-            else:
-                before[i] = a
-    elif isinstance(before, tuple) and isinstance(after, tuple) and len(before) == len(after):
-        for b, a in zip(before, after):
-            _copy_back(b, a)
-
-
 class RemoteCallable:
     """A student function, class or method, called in the student process."""
 
@@ -235,8 +217,7 @@ class RemoteCallable:
         _relay_output(reply)
         if not reply.get("ok"):
             _raise_student_error(reply)
-        _copy_back(list(args), reply.get("args_after", []))
-        _copy_back(kwargs, reply.get("kwargs_after", {}))
+        wire.apply_changes(args, kwargs, reply.get("args_changed"), reply.get("kwargs_changed"))
         return reply.get("result")
 
     def __repr__(self):
@@ -363,8 +344,11 @@ class NotebookRun:
     """
 
     def __init__(self, nb, workdir, reference, timeout=30, sandboxed=True, uid=65500, limits=Limits(),
-                 skip_tags=()):
+                 skip_tags=(), verified=(), functions=()):
         self.nb, self.workdir, self.reference, self.timeout = nb, workdir, reference, timeout
+        self.verified = set(verified)       # functions that passed all their tests: used as they are
+        self.functions = list(functions)    # graded function names, to map test cells to functions
+        self.failed = set()                 # functions with a test cell below full marks in this run
         self.process = StudentProcess(workdir, sandboxed, uid, limits)
         self.process.restart = self.ensure_process
         self.skip_tags = set(skip_tags)
@@ -414,10 +398,19 @@ class NotebookRun:
 
     @contextlib.contextmanager
     def known_good(self, namespace, notebooks, names):
-        reference = self.reference(notebooks)
+        """Swap in the instructor's versions of the named building blocks, in the judge and the sandbox.
+
+        A building block that passed every one of its own tests in this grading run is
+        already known to be good: the student's own is used (no calls back to the judge).
+        """
+        names = [n for n in names if n not in self.verified]
+        reference = self.reference(notebooks) if names else {}
         missing = [n for n in names if n not in reference]
         if missing:
             raise RuntimeError("reference notebooks do not define %s" % ", ".join(missing))
+        if not names:
+            yield
+            return
         saved = {n: namespace.get(n) for n in names}
         self.bindings = {n: reference[n] for n in names}
         namespace.update(self.bindings)
@@ -436,16 +429,42 @@ class NotebookRun:
             for n, v in saved.items():
                 namespace[n] = v
 
+    def param_gradients(self, model, X, y, names=None, h=1e-5):
+        """nnkit's eval_numerical_param_gradients for a student model: one request per parameter set.
+
+        The perturbation loop runs beside the model (it can only report loss values, as any call
+        can); the gradients are computed here from those values.
+        """
+        if not isinstance(model, RemoteObject):
+            return self._original_param_gradients(model, X, y, names=names, h=h)
+        names = sorted(model.params) if names is None else list(names)
+        process, handle = (object.__getattribute__(model, k) for k in ("_process", "_handle"))
+        reply = process.request({"op": "param_losses", "handle": handle, "names": names, "X": X, "y": y, "h": h})
+        _relay_output(reply)
+        if not reply.get("ok"):
+            _raise_student_error(reply)
+        losses = reply.get("result")
+        if not isinstance(losses, dict) or set(losses) != set(names):
+            raise StudentCodeError("the model's loss values could not be read")
+        grads = {}
+        for name in names:
+            plus, minus = (np.asarray(v, dtype=np.float64) for v in losses[name])
+            grads[name] = (plus - minus) / (2 * h)
+        return grads
+
     # --- cells ------------------------------------------------------------------------------
     def skipped(self, cell):
         """Student cells tagged to skip (experiments): not run, the student's own outputs kept."""
         return cell_role(cell) == "student" and bool(self.skip_tags & set(cell.metadata.get("tags", [])))
 
     def run(self):
+        import nnkit.gradient_check as gradient_hooks
         import nnkit.notebooks as hooks
 
-        originals = hooks.import_solutions, hooks.known_good
+        originals = hooks.import_solutions, hooks.known_good, gradient_hooks.eval_numerical_param_gradients
+        self._original_param_gradients = originals[2]
         hooks.import_solutions, hooks.known_good = self.import_solutions, self.known_good
+        gradient_hooks.eval_numerical_param_gradients = self.param_gradients
         try:
             runnable = [cell for cell in self.nb.cells if cell.cell_type == "code" and not self.skipped(cell)]
             for cell in runnable:          # no output the student wrote may survive in a graded cell
@@ -461,8 +480,10 @@ class NotebookRun:
                     self.run_student_cell(cell)
                 if role == "test":
                     self.run_test_cell(cell)
+                    self.record_verdict(cell)
+                    self.verified |= self.completed_functions(cell)
         finally:
-            hooks.import_solutions, hooks.known_good = originals
+            hooks.import_solutions, hooks.known_good, gradient_hooks.eval_numerical_param_gradients = originals
             self.process.stop()
         return self.nb
 
@@ -511,9 +532,12 @@ class NotebookRun:
         """Given (instructor) code also runs here, so test cells see its imports and helpers."""
         before = dict(self.namespace)
         try:
+            self.process.deadline = time.monotonic() + self.timeout
             self._exec_judged(cell.source, CappedStdout())
-        except Exception:  # the student's copy of this cell shows any error in the notebook
+        except (Exception, CellTimeout):  # the student's copy of this cell shows any error in the notebook
             pass
+        finally:
+            self.process.deadline = None
         self.judge_names |= {k for k, v in self.namespace.items() if k not in before or before[k] is not v}
 
     def run_test_cell(self, cell):
@@ -545,3 +569,46 @@ class NotebookRun:
         if value is not None:
             cell.outputs.append(new_output("execute_result", {"text/plain": repr(value)},
                                            execution_count=cell.execution_count))
+
+    def record_verdict(self, cell):
+        """Track which graded functions keep full marks, cell by cell."""
+        from .submissions import function_of_test
+
+        meta = cell.metadata.get("nbgrader", {})
+        try:
+            function = function_of_test(meta.get("grade_id", ""), self.functions)
+        except ValueError:
+            return
+        results = [o for o in cell.outputs if o.output_type == "execute_result"]
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        try:
+            full = not errors and results and float(results[0]["data"]["text/plain"]) >= float(meta.get("points", 0))
+        except (TypeError, ValueError):
+            full = False
+        if not full:
+            self.failed.add(function)
+
+    def completed_functions(self, current):
+        """Functions whose test cells in this notebook have all run (up to `current`) with full marks."""
+        from .submissions import function_of_test
+
+        remaining, seen_current = set(), False
+        for cell in self.nb.cells:
+            if cell is current:
+                seen_current = True
+                continue
+            if seen_current and cell.cell_type == "code" and cell_role(cell) == "test":
+                with contextlib.suppress(ValueError):
+                    remaining.add(function_of_test(cell.metadata["nbgrader"].get("grade_id", ""), self.functions))
+        return self.passed_functions() - remaining
+
+    def passed_functions(self):
+        """Graded functions whose every test cell in this notebook kept full marks."""
+        from .submissions import function_of_test
+
+        tested = set()
+        for cell in self.nb.cells:
+            if cell.cell_type == "code" and cell_role(cell) == "test":
+                with contextlib.suppress(ValueError):
+                    tested.add(function_of_test(cell.metadata["nbgrader"].get("grade_id", ""), self.functions))
+        return tested - self.failed

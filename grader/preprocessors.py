@@ -5,9 +5,10 @@ Autograde: `ReportProgress` (names the notebook being graded), `PointToReference
 (stderr never decides a verdict), `ExplainTimeouts` (a clear message for a stopped cell).
 Feedback: `HideHiddenTests` (no hidden-test source, no tracebacks that quote it).
 """
+import collections
 import os
 
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor, SaveAutoGrades
 from nbgrader import utils
 from traitlets import Bool, Integer, List, Unicode
 
@@ -17,6 +18,13 @@ TIMEOUT_ENAMES = ("CellTimeoutError", "KeyboardInterrupt", "TimeoutError")
 
 #: called with the notebook name before each notebook is executed (set by the CLI's progress bar)
 progress_callback = None
+
+#: seconds spent per phase in this process since the last reset (read by grader.autograde)
+timings = collections.defaultdict(float)
+
+#: (student, assignment) -> graded functions that passed all their tests in the current grading run;
+#: composite tests use these building blocks as they are (reset by grader.autograde per submission)
+verified = {}
 
 
 class ReportProgress(NbGraderPreprocessor):
@@ -112,8 +120,10 @@ class HideHiddenTests(NbGraderPreprocessor):
 class SplitExecute(NbGraderPreprocessor):
     """Execute a submission with student code sandboxed and test cells in the trusted judge.
 
-    Replaces nbgrader's Execute in the autograde pipeline (see grader/judge.py).
-    Refuses to run without a working sandbox unless `allow_unsandboxed` is set.
+    Replaces nbgrader's Execute in the autograde pipeline (see grader/judge.py and
+    grader/execution.py). Refuses to run without a working sandbox unless
+    `allow_unsandboxed` is set. With `dask_scheduler`, the execution runs on a Dask
+    cluster, shipped as data.
     """
 
     timeout = Integer(30, help="seconds per cell").tag(config=True)
@@ -125,53 +135,42 @@ class SplitExecute(NbGraderPreprocessor):
     cpu_seconds = Integer(600).tag(config=True)
     processes = Integer(64).tag(config=True)
     file_mb = Integer(64).tag(config=True)
-    max_notebook_mb = Integer(20, help="larger files of a submission are not copied into the sandbox").tag(config=True)
+    max_file_mb = Integer(20, help="larger files of a submission are not given to the sandbox").tag(config=True)
+    dask_scheduler = Unicode("", help="address of a Dask scheduler to run executions on ('' = here)").tag(config=True)
+
+    def settings(self):
+        return {"timeout": self.timeout, "skip_tags": list(self.skip_tags), "allow_unsandboxed": self.allow_unsandboxed,
+                "uid": sandbox_uid(), "limits": {"memory_bytes": self.memory_mb * 1024 ** 2,
+                                                 "cpu_seconds": self.cpu_seconds, "processes": self.processes,
+                                                 "file_bytes": self.file_mb * 1024 ** 2}}
 
     def preprocess(self, nb, resources):
-        from .judge import NotebookRun
-        from .sandbox import Limits, sandbox_works
-        from .workspace import student_workspace
+        import nbformat
 
-        sandboxed, reason = sandbox_works()
-        if not sandboxed and not self.allow_unsandboxed:
-            raise RuntimeError("no sandbox can be made for student code (%s); install bubblewrap, or set "
-                               "SplitExecute.allow_unsandboxed = True (GRADER_ALLOW_UNSANDBOXED=1) to grade "
-                               "without one at your own risk" % reason)
+        from .execution import pack_job, run_job
+        from .submissions import graded_functions_in
+
         info = resources.get("nbgrader", {})
         assignment, student = info.get("assignment"), info.get("student")
-        limits = Limits(memory_bytes=self.memory_mb * 1024 ** 2, cpu_seconds=self.cpu_seconds,
-                        processes=self.processes, file_bytes=self.file_mb * 1024 ** 2)
-        uid = sandbox_uid()
-        with student_workspace(os.path.join(self.submitted_root, student, assignment),
-                               os.path.join(self.source_root, assignment), uid if sandboxed else None,
-                               self.max_notebook_mb * 1024 ** 2) as workdir:
-            run = NotebookRun(nb, workdir, reference_loader(os.path.join(self.source_root, assignment)),
-                              timeout=self.timeout, sandboxed=sandboxed, uid=uid, limits=limits,
-                              skip_tags=self.skip_tags)
-            run.run()
-        return nb, resources
+        job = pack_job(nb, os.path.join(self.submitted_root, student, assignment),
+                       os.path.join(self.source_root, assignment), self.settings(), self.max_file_mb * 1024 ** 2)
+        key = (student, assignment)
+        job.settings["verified"] = sorted(verified.get(key, ()))
+        job.settings["functions"] = graded_functions_in(os.path.join(self.source_root, assignment))
+        if self.dask_scheduler:
+            from .distributed import run_remotely
+
+            executed, seconds, passed = run_remotely(self.dask_scheduler, job)
+        else:
+            executed, seconds, passed = run_job(job)
+        timings["execution"] += seconds
+        verified.setdefault(key, set()).update(passed)
+        return nbformat.reads(executed, as_version=4), resources
 
 
 def sandbox_uid():
     """An unprivileged user id for this grading process's sandboxes (distinct per worker)."""
     return 61000 + int(os.environ.get("GRADER_WORKER_SLOT", os.getpid() % 1000))
-
-
-_reference_cache = {}
-
-
-def reference_loader(source_dir):
-    """A callable(notebooks) -> dict of the instructor's solutions, cached per notebook list."""
-    from nnkit.notebooks import import_solutions
-
-    def load(notebooks):
-        key = (source_dir, tuple(notebooks))
-        if key not in _reference_cache:
-            _reference_cache[key] = import_solutions(*(os.path.join(source_dir, nb) for nb in notebooks),
-                                                     verbose=False)
-        return _reference_cache[key]
-
-    return load
 
 
 class RestoreDeletedCells(NbGraderPreprocessor):
@@ -209,3 +208,16 @@ class RestoreDeletedCells(NbGraderPreprocessor):
             if grade_id in present:
                 anchor = grade_id
         return nb, resources
+
+
+class TimedSaveAutoGrades(SaveAutoGrades):
+    """nbgrader's SaveAutoGrades, timed: the gradebook's share of grading time."""
+
+    def preprocess(self, nb, resources):
+        import time
+
+        start = time.perf_counter()
+        try:
+            return super().preprocess(nb, resources)
+        finally:
+            timings["gradebook"] += time.perf_counter() - start

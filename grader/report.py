@@ -97,6 +97,7 @@ def write_report(course=None):
     problems = notebook_problems(course)
     status = load_status(course)
     failed = [row for row in status.values() if not row["success"]]
+    noted = [row for row in status.values() if row.get("messages")]
 
     percents = [100 * s / m for s, m in student_totals.values() if m]
     _plot_distribution(course.reports_dir / "score_distribution.png", percents)
@@ -115,12 +116,15 @@ def write_report(course=None):
     for (assignment, notebook, grade_id), (rate, mean) in ordered:
         lines.append(f"| {grade_id} | {assignment}/{notebook} | {100 * rate:.0f}% | {100 * mean:.0f}% |")
     lines += ["", "## Students with errors or time-outs", ""]
-    if not problems and not failed:
+    if not problems and not failed and not noted:
         lines.append("None.")
     else:
         lines += ["| student | assignment | notebook | cell | kind | message |", "|---|---|---|---|---|---|"]
         for row in failed:
             lines.append(f"| {row['student_id']} | {row['assignment']} | - | - | not graded | {_cell_text(row['error'])} |")
+        for row in noted:
+            for message in row["messages"]:
+                lines.append(f"| {row['student_id']} | {row['assignment']} | - | - | submission | {_cell_text(message)} |")
         for p in problems:
             lines.append(f"| {p['student_id']} | {p['assignment']} | {p['notebook']} | {p['cell']} | {p['kind']} | {_cell_text(p['message'])} |")
     path = course.reports_dir / "report.md"

@@ -179,9 +179,12 @@ class Worker:
 
     def op_call(self, msg):
         args, kwargs = msg.get("args", []), msg.get("kwargs", {})
+        before = wire.snapshot_arrays(args)
         ok, value, out, err, error = self.run_captured(lambda: self.target(msg)(*args, **kwargs))
         return {"ok": ok, "result": value, "stdout": out, "stderr": err, "error": error,
-                "args_after": args, "kwargs_after": kwargs}
+                "args_changed": wire.mutable_arguments(args, before),
+                "kwargs_changed": {k: v for k, v in kwargs.items() if isinstance(v, (dict, list))
+                                   or hasattr(v, "shape")}}
 
     def op_getattr(self, msg):
         ok, value, out, err, error = self.run_captured(lambda: self.target(msg))
@@ -212,6 +215,39 @@ class Worker:
         ok, value, out, err, error = self.run_captured(run)
         return {"ok": ok, "result": value, "stdout": out, "stderr": err, "error": error}
 
+    def op_param_losses(self, msg):
+        """Losses of a model at each parameter entry perturbed by +h and -h (for numerical gradients).
+
+        The same loop as nnkit.gradient_check.eval_numerical_param_gradients, run here so that
+        it costs one request instead of two per evaluation; the judge computes the gradients.
+        """
+        import numpy as np
+
+        model, X, y, h = self.resolve(msg["handle"]), msg["X"], msg["y"], float(msg["h"])
+
+        def run():
+            losses = {}
+            for name in msg["names"]:
+                original = model.params[name]
+                x = np.array(original, dtype=np.float64, copy=True)
+                flat = x.reshape(-1)
+                plus, minus = np.zeros(x.shape), np.zeros(x.shape)
+                for i in range(flat.size):
+                    old = flat[i]
+                    flat[i] = old + h
+                    model.params[name] = x
+                    plus.flat[i] = float(model.loss(X, y)[0])
+                    flat[i] = old - h
+                    model.params[name] = x
+                    minus.flat[i] = float(model.loss(X, y)[0])
+                    flat[i] = old
+                model.params[name] = original
+                losses[name] = (plus, minus)
+            return losses
+
+        ok, value, out, err, error = self.run_captured(run)
+        return {"ok": ok, "result": value, "stdout": out, "stderr": err, "error": error}
+
     def op_bind(self, msg):
         """Replace names in the student namespace by stubs that call back into the judge."""
         for name in msg["names"]:
@@ -238,6 +274,7 @@ class Worker:
                 raise RuntimeError("grading protocol error")
             if not reply.get("ok"):
                 raise RuntimeError(f"{name} failed: {reply.get('error')}")
+            wire.apply_changes(args, kwargs, reply.get("args_changed"), reply.get("kwargs_changed"))
             return reply["result"]
 
         stub.__name__ = name
@@ -245,7 +282,8 @@ class Worker:
 
     def serve(self):
         ops = {"exec": self.op_exec, "names": self.op_names, "call": self.op_call, "getattr": self.op_getattr,
-               "setattr": self.op_setattr, "item": self.op_item, "bind": self.op_bind, "unbind": self.op_unbind}
+               "setattr": self.op_setattr, "item": self.op_item, "bind": self.op_bind, "unbind": self.op_unbind,
+               "param_losses": self.op_param_losses}
         while True:
             try:
                 msg = self.receive()

@@ -14,16 +14,21 @@ import nbformat
 from .preflight import STAGED
 
 
-def solution_sources(course, assignment):
-    """grade_id -> source of every solution cell in the instructor's source notebooks."""
+def solution_sources_in(folder):
+    """grade_id -> source of every solution cell of the notebooks in `folder`."""
     sources = {}
-    for path in course.source_notebooks(assignment):
+    for path in sorted(Path(folder).glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
                 sources[meta["grade_id"]] = cell.source
     return sources
+
+
+def solution_sources(course, assignment):
+    """grade_id -> source of every solution cell in the instructor's source notebooks."""
+    return solution_sources_in(course.source_dir / assignment)
 
 
 def function_cell(function):
@@ -77,10 +82,15 @@ def remove_submissions(course):
             shutil.rmtree(folder)
 
 
-def graded_functions(course, assignment):
+def graded_functions_in(folder):
     """Names of the graded functions and classes: their solution cells are `<name>_solution`."""
     suffix = "_solution"
-    return sorted(g[: -len(suffix)] for g in solution_sources(course, assignment) if g.endswith(suffix))
+    return sorted(g[: -len(suffix)] for g in solution_sources_in(folder) if g.endswith(suffix))
+
+
+def graded_functions(course, assignment):
+    """Names of an assignment's graded functions and classes, from the source notebooks."""
+    return graded_functions_in(course.source_dir / assignment)
 
 
 def function_of_test(grade_id, functions):

@@ -76,6 +76,12 @@ def _encode(value, buffers, keep, depth):
         return {"__npscalar__": len(buffers) - 1, "dtype": arr.dtype.str}
     if isinstance(value, Handle):
         return {"__handle__": value.id}
+    if isinstance(value, np.dtype) and value.kind in ALLOWED_DTYPE_KINDS:
+        return {"__dtype__": value.str}
+    if isinstance(value, type) and issubclass(value, np.generic) and np.dtype(value).kind in ALLOWED_DTYPE_KINDS:
+        return {"__nptype__": np.dtype(value).str}
+    if value in (float, int, bool, complex):
+        return {"__pytype__": value.__name__}
     if isinstance(value, tuple):
         return {"__tuple__": [_encode(v, buffers, keep, depth + 1) for v in value]}
     if isinstance(value, list):
@@ -175,6 +181,15 @@ def _decode(value, buffers, resolve, depth):
             except TypeError:
                 raise WireError("unhashable dict key")
         return out
+    if "__dtype__" in value:
+        return _dtype(value["__dtype__"])
+    if "__nptype__" in value:
+        return _dtype(value["__nptype__"]).type
+    if "__pytype__" in value:
+        types = {"float": float, "int": int, "bool": bool, "complex": complex}
+        if value["__pytype__"] not in types:
+            raise WireError("unknown type")
+        return types[value["__pytype__"]]
     if "__handle__" in value:
         handle = Handle(value["__handle__"])
         return resolve(handle.id) if resolve is not None else handle
@@ -209,3 +224,62 @@ def read_message(fd, wait=None):
     if n > MAX_MESSAGE_BYTES:
         raise WireError(f"message of {n} bytes exceeds the limit of {MAX_MESSAGE_BYTES}")
     return read_exactly(fd, n, wait)
+
+
+def mutable_arguments(args, before):
+    """The arguments a call may have changed in place: {index: value} of changed arrays, dicts, lists.
+
+    `before` holds copies of the array arguments taken before the call (None for others).
+    """
+    changed = {}
+    for i, (arg, copy) in enumerate(zip(args, before)):
+        if isinstance(arg, np.ndarray):
+            if copy is None or copy.shape != arg.shape or not np.array_equal(copy, arg, equal_nan=arg.dtype.kind in "fc"):
+                changed[str(i)] = arg
+        elif isinstance(arg, (dict, list)):
+            changed[str(i)] = arg
+    return changed
+
+
+def snapshot_arrays(args):
+    return [arg.copy() if isinstance(arg, np.ndarray) else None for arg in args]
+
+
+def copy_back(before, after):
+    """Make the caller's argument `before` reflect what the callee did to its copy `after` in place."""
+    if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
+        if before.shape == after.shape and before.flags.writeable:
+            try:
+                np.copyto(before, after, casting="unsafe")
+            except (TypeError, ValueError):
+                pass
+    elif isinstance(before, dict) and isinstance(after, dict):
+        for key in list(before):
+            if key not in after:
+                del before[key]
+        for key, value in after.items():
+            old = before.get(key)
+            if isinstance(old, (dict, list)) or (isinstance(old, np.ndarray) and isinstance(value, np.ndarray)
+                                                  and old.shape == value.shape):
+                copy_back(old, value)
+            else:
+                before[key] = value
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for i, (b, a) in enumerate(zip(before, after)):
+            if isinstance(b, (np.ndarray, dict, list)):
+                copy_back(b, a)
+            else:
+                before[i] = a
+    elif isinstance(before, tuple) and isinstance(after, tuple) and len(before) == len(after):
+        for b, a in zip(before, after):
+            copy_back(b, a)
+
+
+def apply_changes(args, kwargs, changed_args, changed_kwargs):
+    """Copy the changes a callee reported ({index: value}, {name: value}) back into args and kwargs."""
+    for key, value in (changed_args or {}).items():
+        if str(key).isdigit() and int(key) < len(args):
+            copy_back(args[int(key)], value)
+    for key, value in (changed_kwargs or {}).items():
+        if key in kwargs:
+            copy_back(kwargs[key], value)

@@ -1,11 +1,12 @@
 """Shared fixtures: a throwaway copy of the course directory, so tests never touch the real one."""
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from grader import course as grader_course
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "fc_nets"
@@ -13,14 +14,7 @@ ASSIGNMENT = "fc_nets"
 
 def copy_course(dest):
     """Copy the course's configuration, support package, source/ and release/ into dest."""
-    dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "nbgrader_config.py", dest)
-    for folder in ("assignments", "source", "release"):
-        if (REPO / folder).exists():
-            shutil.copytree(REPO / folder, dest / folder, symlinks=True,
-                            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    return dest
+    return grader_course.copy_course(dest, REPO)
 
 
 def grader_env():
