@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 GRADER := $(BIN)/python -m grader
 export PYTHONPATH := $(CURDIR):$(CURDIR)/assignments
 export PYTHONHASHSEED := 0
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help setup test mutants release sample-class autograde feedback grades report demo bench bench-notebooks clean
 

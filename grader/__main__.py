@@ -103,7 +103,8 @@ def cmd_bench(course, args):
 def cmd_mutants(course, args):
     from .mutants import main as mutants_main
 
-    return mutants_main(course, patterns=args.case or (), jobs=args.jobs, keep=args.keep)
+    return mutants_main(course, patterns=args.case or (), jobs=args.jobs, keep=args.keep,
+                        whole=args.whole_submissions)
 
 
 COMMANDS = {
@@ -141,6 +142,9 @@ def main(argv=None):
                            help="only the cases whose name or function matches this pattern (repeatable), "
                                 "e.g. 'adam', 'batchnorm_*', 'sgd/ascends'")
             p.add_argument("--keep", help="make the course copy in this folder and keep it (for inspection)")
+            p.add_argument("--whole-submissions", action="store_true",
+                           help="grade each case's whole submission and count the points its bug costs in "
+                                "the other notebooks too (slower)")
     args = parser.parse_args(argv)
     return COMMANDS[args.command][0](Course(args.root), args)
 

@@ -80,6 +80,22 @@ def grade_one(course, assignment, student, on_notebook=None, notebook=None):
                    preflight.messages, timings)
 
 
+def ensure_in_gradebook(course, assignment):
+    """Register the assignment in the gradebook (nbgrader generate_assignment) if it is not there yet."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        try:
+            gb.find_assignment(assignment)
+            return
+        except MissingEntry:
+            pass
+    tqdm.write(f"{assignment} is not in the gradebook yet: running nbgrader generate_assignment")
+    result = course.api.generate_assignment(assignment, force=True, create=True)
+    if not result.get("success"):
+        raise RuntimeError(f"cannot register {assignment} in the gradebook: {_last_error_line(result)}")
+
+
 # --- worker processes: each keeps its Course, nbgrader and the judge warm between submissions ---
 _worker = {}
 
@@ -121,6 +137,8 @@ def autograde_class(course=None, assignments=None, students=None, progress=True,
     course = course or Course()
     jobs = jobs or default_jobs()
     work = [(a, s) for a in (assignments or course.assignments()) for s in (students or course.students(a))]
+    for assignment in sorted({a for a, _ in work}):
+        ensure_in_gradebook(course, assignment)
     outcomes = []
     bar = tqdm(total=len(work), desc="autograde", unit="submission", disable=not progress, dynamic_ncols=True)
 

@@ -333,6 +333,19 @@ def grade_differences(plain, kit, students):
     return out
 
 
+def cell_error(course, student, notebook, grade_id, assignment=ASSIGNMENT):
+    """The error a graded cell ended with in autograded/ (e.g. 'CellTimeoutError'), or ''."""
+    path = course.autograded_dir / student / assignment / f"{notebook}.ipynb"
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return "no autograded notebook"
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return ", ".join(o.get("ename", "") for o in cell.get("outputs", []) if o.get("output_type") == "error")
+    return "cell missing"
+
+
 # --- the benchmark -----------------------------------------------------------------------------------
 
 def _stats(values):
@@ -468,7 +481,11 @@ def bench_class(course=None, size=BENCH_SIZE, jobs=None, keep=None, out=sys.stdo
                 say(f"\ngrades of the {len(compared)} non-adversarial students, per test: "
                     + ("IDENTICAL" if not differences else f"{len(differences)} DIFFERENCES"))
                 for student, notebook, grade_id, a, b in differences:
-                    say(f"   {student} {notebook} {grade_id}: plain nbgrader {a}, kit {b}")
+                    why = [f"{name}: {error}" for name, error in (
+                        ("plain", cell_error(plain_course, student, notebook, grade_id)),
+                        ("kit", cell_error(kit_course, student, notebook, grade_id))) if error]
+                    say(f"   {student} {notebook} {grade_id}: plain nbgrader {a}, kit {b}"
+                        + (f" ({'; '.join(why)})" if why else ""))
                 adversarial = [s.student_id for s in roster if s.adversarial]
                 forged = [(s, sum(plain_scores.get(s, {}).values()), kit_totals.get(s, 0)) for s in adversarial]
                 if forged:

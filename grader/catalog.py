@@ -88,8 +88,8 @@ DROPOUT_KEEP_PROBABILITY = mutant("keep_probability", "dropout_forward", "treats
             np.random.seed(dropout_param["seed"])
         mask = None
         if mode == "train":
-            mask = (np.random.rand(*x.shape) < p) / p
-            out = x * mask
+            mask = np.random.rand(*x.shape) < p      # keeps a unit with probability p
+            out = x * mask / p
         elif mode == "test":
             out = x
         out = out.astype(x.dtype, copy=False)
@@ -303,6 +303,8 @@ SOFTMAX_LOSS_MUTANTS = [
            edited(SOFTMAX_LOSS, ("dx /= N", ""))),
     mutant("loss_not_averaged", "softmax_loss", "sums the loss over the batch",
            edited(SOFTMAX_LOSS, ("loss = -np.sum(log_probs[rows, y]) / N", "loss = -np.sum(log_probs[rows, y])"))),
+    mutant("global_max_shift", "softmax_loss", "subtracts the largest score of the whole batch, not of each row",
+           edited(SOFTMAX_LOSS, ("shifted = x - np.max(x, axis=1, keepdims=True)", "shifted = x - np.max(x)"))),
 ]
 
 AFFINE_RELU_FORWARD_MUTANTS = [
@@ -475,6 +477,8 @@ BATCHNORM_FORWARD_MUTANTS = [
                running_mean = momentum * running_mean + (1 - momentum) * x.mean(axis=0)
                running_var = momentum * running_var + (1 - momentum) * x.var(axis=0)
            """))),
+    mutant("default_eps_1e-8", "batchnorm_forward", "defaults eps to 1e-8 instead of 1e-5",
+           edited(BATCHNORM_FORWARD, ('eps = bn_param.get("eps", 1e-5)', 'eps = bn_param.get("eps", 1e-8)'))),
 ]
 
 BATCHNORM_BACKWARD = """
@@ -664,6 +668,8 @@ DROPOUT_FORWARD_MUTANTS = [
     mutant("in_place", "dropout_forward", "multiplies the caller's x by the mask in place",
            edited(DROPOUT_FORWARD, ("out = (x * mask / (1 - p)).astype(x.dtype, copy=False)",
                                     "x *= mask / (1 - p)\nout = x"))),
+    mutant("seed_zero_ignored", "dropout_forward", "tests the seed for truth, so seed 0 is ignored",
+           edited(DROPOUT_FORWARD, ('if "seed" in dropout_param:', 'if dropout_param.get("seed"):'))),
 ]
 
 DROPOUT_BACKWARD = """
@@ -720,6 +726,13 @@ DROPOUT_VARIANTS = [
                 return dout * mask
             return dout
     """)]),
+    variant("mask_is_none", "dropout_backward", "decides the mode from the cached mask, np.where for the kept units", """
+        def dropout_backward(dout, cache):
+            dropout_param, mask = cache
+            if mask is None:
+                return dout
+            return np.where(mask, dout / (1 - dropout_param["p"]), 0)
+    """),
 ]
 
 # ------------------------------------------------------------------------------------------------
@@ -787,6 +800,14 @@ SGD_NESTEROV_MUTANTS = [
            edited(SGD_NESTEROV, ("next_w = w + v + mu * (v - v_old)", "next_w = w + v - mu * (v - v_old)"))),
     mutant("velocity_not_stored", "sgd_nesterov_momentum", "never stores the new velocity in config",
            edited(SGD_NESTEROV, ('config["velocity"] = v', ""))),
+    mutant("aliased_v_old", "sgd_nesterov_momentum", "keeps v_old as an alias of the velocity and updates it in place",
+           edited(SGD_NESTEROV, ('v_old = config.get("velocity", np.zeros_like(w))', """
+               v = config.get("velocity", np.zeros_like(w))
+               v_old = v                 # not a copy
+           """), ('v = mu * v_old - config["learning_rate"] * dw', """
+               v *= mu
+               v -= config["learning_rate"] * dw
+           """))),
 ]
 
 RMSPROP = """
@@ -847,6 +868,9 @@ ADAM_MUTANTS = [
                   ("a = beta2 * a + (1 - beta2) * dw ** 2", "a = beta1 * a + (1 - beta1) * dw ** 2"),
                   ("v_hat = v / (1 - beta1 ** t)", "v_hat = v / (1 - beta2 ** t)"),
                   ("a_hat = a / (1 - beta2 ** t)", "a_hat = a / (1 - beta1 ** t)"))),
+    mutant("eps_inside_sqrt", "adam", "adds epsilon inside the square root",
+           edited(ADAM, ('next_w = w - config["learning_rate"] * v_hat / (np.sqrt(a_hat) + config["epsilon"])',
+                         'next_w = w - config["learning_rate"] * v_hat / np.sqrt(a_hat + config["epsilon"])'))),
 ]
 
 UPDATE_RULE_VARIANTS = [
@@ -927,6 +951,11 @@ TWO_LAYER_NET_MUTANTS = [
                    'self.params["W2"] = weight_scale * np.random.rand(hidden_dim, num_classes)'))),
     mutant("no_l2_gradient", "TwoLayerNet", "adds the L2 term to the loss but not to the gradients",
            edited(TWO_LAYER_NET, ('grads["W2"] += self.reg * W2', ""), ('grads["W1"] += self.reg * W1', ""))),
+    mutant("weight_scale_as_variance", "TwoLayerNet", "draws the weights with standard deviation weight_scale ** 2",
+           edited(TWO_LAYER_NET, ('self.params["W1"] = weight_scale * np.random.randn(input_dim, hidden_dim)',
+                                  'self.params["W1"] = weight_scale ** 2 * np.random.randn(input_dim, hidden_dim)'),
+                  ('self.params["W2"] = weight_scale * np.random.randn(hidden_dim, num_classes)',
+                   'self.params["W2"] = weight_scale ** 2 * np.random.randn(hidden_dim, num_classes)'))),
 ]
 
 FULLY_CONNECTED_NET = """
@@ -1049,6 +1078,26 @@ FULLY_CONNECTED_NET_MUTANTS = [
                for k, v in self.params.items():
                    self.params[k] = v.astype(dtype)
            """, ""))),
+    mutant("l2_on_every_parameter", "FullyConnectedNet", "regularises every parameter: biases, gamma and beta too",
+           edited(FULLY_CONNECTED_NET, ("""
+               for i in range(1, L + 1):
+                   W = self.params["W%d" % i]
+                   loss += 0.5 * self.reg * np.sum(W * W)
+                   grads["W%d" % i] += self.reg * W
+           """, """
+               for name, value in self.params.items():
+                   loss += 0.5 * self.reg * np.sum(value * value)
+                   grads[name] += self.reg * value
+           """))),
+    mutant("relu_on_scores", "FullyConnectedNet", "ends with affine - relu: a ReLU on the scores",
+           edited(FULLY_CONNECTED_NET,
+                  ('scores, scores_cache = affine_forward(hidden, self.params["W%d" % L], self.params["b%d" % L])',
+                   'scores, scores_cache = affine_relu_forward(hidden, self.params["W%d" % L], self.params["b%d" % L])'),
+                  ('dhidden, grads["W%d" % L], grads["b%d" % L] = affine_backward(dscores, scores_cache)',
+                   'dhidden, grads["W%d" % L], grads["b%d" % L] = affine_relu_backward(dscores, scores_cache)'))),
+    mutant("gamma_starts_at_zero", "FullyConnectedNet", "initialises gamma with zeros",
+           edited(FULLY_CONNECTED_NET, ('self.params["gamma%d" % i] = np.ones(dims[i])',
+                                        'self.params["gamma%d" % i] = np.zeros(dims[i])'))),
 ]
 
 NETWORK_VARIANTS = [

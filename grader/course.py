@@ -1,6 +1,7 @@
 """The course directory: its folders, its nbgrader configuration and API."""
 import contextlib
 import os
+import sys
 import shutil
 import sys
 import tempfile
@@ -33,6 +34,7 @@ class Course:
 
     def __init__(self, root=None):
         self.root = Path(root or os.environ.get("COURSE_ROOT") or REPO_ROOT).resolve()
+        _put_interpreter_tools_on_path()
         self.source_dir = self.root / "source"
         self.release_dir = self.root / "release"
         self.submitted_dir = self.root / "submitted"
@@ -125,3 +127,10 @@ def scratch_course(root=None, keep=None):
             os.environ["GRADER_DB_URL"] = saved_db_url
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _put_interpreter_tools_on_path():
+    """nbgrader runs `alembic` by name when it creates a gradebook: find it beside this Python."""
+    tools = os.path.dirname(sys.executable)
+    if tools not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")

@@ -47,7 +47,7 @@ def _ensure_kit_importable():
 
 
 def execute(job_data):
-    """Worker side: run one Job given as a dict of plain data; returns (executed notebook JSON, seconds)."""
+    """Worker side: run one Job given as a dict of plain data; returns what run_job returns."""
     global _executed
     _ensure_kit_importable()
     from .execution import Job, run_job
@@ -79,8 +79,9 @@ def client_for(address):
 def run_remotely(scheduler, job):
     """Run `grader.execution.run_job(job)` on a worker of the cluster at `scheduler`.
 
-    Returns what run_job returns: (the executed notebook as JSON text, seconds the execution took
-    on the worker). Errors raised on the worker (e.g. no sandbox there) are raised here.
+    Returns what run_job returns (the executed notebook as JSON text, the seconds the execution took
+    on the worker, ...), as plain data. Errors raised on the worker (e.g. no sandbox there) are
+    raised here.
     """
     client = client_for(scheduler)
     future = client.submit(execute, dataclasses.asdict(job), pure=False)

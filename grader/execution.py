@@ -117,7 +117,7 @@ def run_job(job):
         run = NotebookRun(nb, workdir, reference_loader(job.reference_notebooks), timeout=settings.get("timeout", 30),
                           sandboxed=sandboxed, uid=uid, limits=Limits(**settings.get("limits", {})),
                           skip_tags=settings.get("skip_tags", ()), verified=settings.get("verified", ()),
-                          functions=settings.get("functions", ()))
+                          functions=settings.get("functions", ()), composites=settings.get("composites", ()))
         run.run()
         return nbformat.writes(nb), time.perf_counter() - start, sorted(run.passed_functions())
     finally:

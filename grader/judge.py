@@ -61,6 +61,7 @@ class StudentProcess:
         self.callbacks = {}
         self.deadline = None
         self.restart = None     # callable that restarts and restores the process when it died
+        self.blocked = False    # while True, requests are refused (given code run by the judge)
 
     def start(self):
         to_child_r, to_child_w = os.pipe()
@@ -119,6 +120,8 @@ class StudentProcess:
 
     def request(self, message):
         """Send a request and return the reply, serving callbacks meanwhile."""
+        if self.blocked:
+            raise StudentCodeError("student code is not called while the judge runs given code")
         if not self.alive and self.restart is not None:
             self.restart()
         if not self.alive:
@@ -344,10 +347,11 @@ class NotebookRun:
     """
 
     def __init__(self, nb, workdir, reference, timeout=30, sandboxed=True, uid=65500, limits=Limits(),
-                 skip_tags=(), verified=(), functions=()):
+                 skip_tags=(), verified=(), functions=(), composites=()):
         self.nb, self.workdir, self.reference, self.timeout = nb, workdir, reference, timeout
         self.verified = set(verified)       # functions that passed all their tests: used as they are
         self.functions = list(functions)    # graded function names, to map test cells to functions
+        self.composites = set(composites)   # functions whose tests use known-good building blocks
         self.failed = set()                 # functions with a test cell below full marks in this run
         self.process = StudentProcess(workdir, sandboxed, uid, limits)
         self.process.restart = self.ensure_process
@@ -361,6 +365,7 @@ class NotebookRun:
 
     # --- student process lifecycle ----------------------------------------------------------
     MAX_RESTARTS = 25
+    KNOWN_GOOD_TIME_FACTOR = 4
 
     def ensure_process(self):
         """Start the student process, or restart it and restore its state after it died."""
@@ -400,10 +405,20 @@ class NotebookRun:
     def known_good(self, namespace, notebooks, names):
         """Swap in the instructor's versions of the named building blocks, in the judge and the sandbox.
 
-        A building block that passed every one of its own tests in this grading run is
-        already known to be good: the student's own is used (no calls back to the judge).
+        When every one of the named building blocks passed all of its own tests in this grading
+        run, they are known to be good already and the student's own are used (no calls back to
+        the judge). Otherwise the broken ones are swapped, and so is every composite block (one
+        whose tests themselves use known-good parts): it may call a broken part of the student's.
+        Calls back into the judge cost time that is not the student's, so the cell gets
+        KNOWN_GOOD_TIME_FACTOR times its time limit.
         """
-        names = [n for n in names if n not in self.verified]
+        if all(n in self.verified for n in names):
+            names = []
+        else:  # the broken parts, and every composite block that may call them
+            names = [n for n in names if n not in self.verified or n in self.composites]
+            if self.process.deadline is not None:  # the judge's own share of the work is not the student's time
+                self.process.deadline = max(self.process.deadline,
+                                            time.monotonic() + self.KNOWN_GOOD_TIME_FACTOR * self.timeout)
         reference = self.reference(notebooks) if names else {}
         missing = [n for n in names if n not in reference]
         if missing:
@@ -529,15 +544,19 @@ class NotebookRun:
             return eval(compile(last, "<test>", "eval"), self.namespace) if last is not None else None
 
     def run_judge_setup(self, cell):
-        """Given (instructor) code also runs here, so test cells see its imports and helpers."""
+        """Given (instructor) code also runs here, so test cells see its imports and helpers.
+
+        Calls into student code are refused meanwhile: a given cell's demonstration of the
+        student's functions runs in the sandbox, where the student sees its output.
+        """
         before = dict(self.namespace)
+        self.process.blocked = True   # demo code in given cells calls student code in the sandbox only
         try:
-            self.process.deadline = time.monotonic() + self.timeout
             self._exec_judged(cell.source, CappedStdout())
-        except (Exception, CellTimeout):  # the student's copy of this cell shows any error in the notebook
+        except Exception:  # the student's copy of this cell shows any error in the notebook
             pass
         finally:
-            self.process.deadline = None
+            self.process.blocked = False
         self.judge_names |= {k for k, v in self.namespace.items() if k not in before or before[k] is not v}
 
     def run_test_cell(self, cell):

@@ -11,8 +11,17 @@ submitted/, autograded/ and gradebook are never touched.
 - A variant must keep every point of its notebook ("ok"); if it loses any, the tests
   are too strict ("FALSE ALARM").
 - The instructor's own solutions (the baseline) must keep full marks everywhere.
+- With whole submissions (`--whole-submissions`, slower), a mutant must also cost no
+  point in another notebook ("CHARGED TWICE" otherwise: SPEC, one bug costs its points
+  once; composite tests judge with known-good building blocks).
 
-Each case is graded on the one notebook that defines its function.
+Each case is graded on the one notebook that defines its function, except the cases
+of the notebooks in WHOLE_SUBMISSION: their tests call the earlier notebooks'
+building blocks thousands of times. Graded alone, every such call goes back to the
+judge's known-good copy (about 75 s per submission); graded with the earlier
+notebooks, as in a real grading run, blocks that passed their own tests run directly
+in the sandbox (about 10 s for the whole submission). Only the case's own notebook
+is scored either way.
 """
 import re
 import sys
@@ -27,8 +36,10 @@ from .submissions import build_submission, function_cell, function_of_test, grad
 
 ASSIGNMENT = "fc_nets"
 BASELINE = "baseline"
+WHOLE_SUBMISSION = ("05_networks",)
 
 KILLED, SURVIVED, OK, FALSE_ALARM, ERROR = "killed", "survived", "ok", "FALSE ALARM", "ERROR"
+CHARGED_TWICE = "CHARGED TWICE"   # (whole submissions) the bug also costs points in another notebook
 PASSING = (KILLED, OK)
 
 
@@ -38,7 +49,8 @@ class CaseResult:
 
     - lost: points lost on the tests of the case's function
     - max_points: the maximum of those tests
-    - lost_elsewhere: points lost on the other tests of the same notebook
+    - lost_elsewhere: points lost on the other tests scored (its notebook, or the whole submission)
+    - lost_other_notebooks: the part of lost_elsewhere in other notebooks (whole submissions only)
     """
     case: object
     student_id: str
@@ -46,6 +58,7 @@ class CaseResult:
     lost: float = 0.0
     max_points: float = 0.0
     lost_elsewhere: float = 0.0
+    lost_other_notebooks: float = 0.0
     verdict: str = ERROR
     error: str = ""
 
@@ -104,7 +117,7 @@ def _release(course, assignment):
                            % (result.get("error") or result.get("log")))
 
 
-def run_mutants(course, cases, jobs=None, assignment=ASSIGNMENT, progress=False, keep=None):
+def run_mutants(course, cases, jobs=None, assignment=ASSIGNMENT, progress=False, keep=None, whole=False):
     """Grade every case (and the baseline) in a throwaway copy of `course`; return a MutantsRun.
 
     Inputs:
@@ -113,6 +126,9 @@ def run_mutants(course, cases, jobs=None, assignment=ASSIGNMENT, progress=False,
     - jobs: parallel grading workers (default: at most 2)
     - progress: show autograde's progress bar
     - keep: a folder to make the course copy in and keep (default: a temporary one)
+    - whole: grade and score every case's whole submission (slower): `lost_elsewhere` then
+      counts the points a bug costs in every other notebook too (SPEC: one bug costs its
+      points once), and a variant must keep every point of the assignment
     """
     from .autograde import default_jobs
 
@@ -122,44 +138,45 @@ def run_mutants(course, cases, jobs=None, assignment=ASSIGNMENT, progress=False,
         _release(scratch, assignment)
         notebook_of = notebook_of_functions(scratch, assignment)
         functions = graded_functions(scratch, assignment)
-        known = set(solution_sources(scratch, assignment))
-        unknown = sorted({f for c in cases for f in c.replacements()} - {g[: -len("_solution")] for g in known})
+        unknown = sorted({f for c in cases for f in c.replacements()} - set(notebook_of))
         if unknown:
             raise KeyError("the notebooks have no solution cell for %s" % ", ".join(unknown))
 
-        graded_notebook = {}
+        scored = {}       # student id -> the notebook whose grades count ("*": all of them)
         for case in cases:
             sid = student_id(case)
-            if sid in graded_notebook:
+            if sid in scored:
                 raise ValueError(f"two cases map to the submission {sid}")
             build_submission(scratch, assignment, sid,
                              replacements={function_cell(f): s for f, s in case.replacements().items()})
-            graded_notebook[sid] = notebook_of[case.function]
-        for notebook in sorted(set(graded_notebook.values())):
-            sid = f"{BASELINE}-{notebook}"
+            scored[sid] = "*" if whole else notebook_of[case.function]
+        for notebook in ["*"] if whole else sorted(set(scored.values())):
+            sid = BASELINE if notebook == "*" else f"{BASELINE}-{notebook}"
             build_submission(scratch, assignment, sid)
-            graded_notebook[sid] = notebook
+            scored[sid] = notebook
 
-        outcomes = autograde_class(scratch, [assignment], sorted(graded_notebook), progress=progress,
-                                   jobs=jobs, notebooks=graded_notebook)
+        only = {sid: nb for sid, nb in scored.items() if nb != "*" and nb not in WHOLE_SUBMISSION}
+        outcomes = autograde_class(scratch, [assignment], sorted(scored), progress=progress, jobs=jobs,
+                                   notebooks=only)
         failed = {o.student_id: o.error for o in outcomes if not o.success}
         scores = defaultdict(list)
         for row in test_scores(scratch):
-            if row.assignment == assignment and row.notebook == graded_notebook.get(row.student_id):
+            if row.assignment == assignment and scored.get(row.student_id) in (row.notebook, "*"):
                 scores[row.student_id].append(row)
 
     baseline_losses = []
-    for sid, notebook in sorted(graded_notebook.items()):
-        if sid.startswith(BASELINE + "-"):
+    for sid, notebook in sorted(scored.items()):
+        if sid == BASELINE or sid.startswith(BASELINE + "-"):
+            where = "every notebook" if notebook == "*" else notebook
             if sid in failed or not scores[sid]:
-                baseline_losses.append((notebook, "(whole notebook)", 0.0, 0.0))
-            baseline_losses += [(notebook, r.grade_id, r.score, r.max_score)
+                baseline_losses.append((where, "(not graded: %s)" % failed.get(sid, "no grades"), 0.0, 0.0))
+            baseline_losses += [(r.notebook, r.grade_id, r.score, r.max_score)
                                 for r in scores[sid] if r.score < r.max_score]
 
     results = []
     for case in cases:
         sid = student_id(case)
-        result = CaseResult(case, sid, graded_notebook[sid])
+        result = CaseResult(case, sid, notebook_of[case.function] + (" (whole submission)" if whole else ""))
         rows = scores[sid]
         if sid in failed or not rows:
             result.error = failed.get(sid) or "no grades recorded"
@@ -169,12 +186,16 @@ def run_mutants(course, cases, jobs=None, assignment=ASSIGNMENT, progress=False,
         result.lost = round(sum(r.max_score - r.score for r in own), 2)
         result.max_points = sum(r.max_score for r in own)
         result.lost_elsewhere = round(sum(r.max_score - r.score for r in rows if r not in own), 2)
+        result.lost_other_notebooks = round(sum(r.max_score - r.score for r in rows
+                                                if r.notebook != notebook_of[case.function]), 2)
         if not own:
             result.error = f"no test cell grades {case.function}"
         elif case.correct:
             result.verdict = OK if result.lost == 0 and result.lost_elsewhere == 0 else FALSE_ALARM
         else:
             result.verdict = KILLED if result.lost > 0 else SURVIVED
+            if result.verdict == KILLED and result.lost_other_notebooks > 0:
+                result.verdict = CHARGED_TWICE
         results.append(result)
     return MutantsRun(results, baseline_losses, time.perf_counter() - start)
 
@@ -199,13 +220,12 @@ def format_table(run):
     out.append(f"variants: {sum(r.verdict == OK for r in variants)} of {len(variants)} keep full marks")
     for notebook, grade_id, score, max_score in run.baseline_losses:
         out.append(f"BASELINE BROKEN: the instructor's solutions lose points in {notebook} {grade_id} "
-                   f"({score:g} / {max_score:g}): the verdicts for that notebook mean nothing")
+                   f"({score:g} / {max_score:g}): verdicts on that notebook mean nothing")
     problems = [r for r in run.results if not r.passed]
     for r in problems:
         out.append(f"{r.verdict}: {r.case.name} ({r.student_id}, {r.notebook}): {r.case.description}"
                    + (f" [{r.error}]" if r.error else ""))
-    out.append(f"wall time: {run.seconds:.0f} s for {len(run.results)} cases "
-               f"+ {len({r.notebook for r in run.results})} baseline notebooks")
+    out.append(f"wall time: {run.seconds:.0f} s for {len(run.results)} cases and the baseline")
     out.append("PASS: every mutant is killed and every variant keeps full marks" if run.ok else
                "FAIL: see the lines above (strengthen or relax the hidden tests, never the catalog)")
     return "\n".join(out)
@@ -221,7 +241,7 @@ def select_cases(cases, patterns):
                                     or p == c.name for p in patterns)]
 
 
-def main(course, patterns=(), jobs=None, keep=None, stream=sys.stdout):
+def main(course, patterns=(), jobs=None, keep=None, whole=False, stream=sys.stdout):
     """Run the catalog (or the cases matching `patterns`), print the table; return the exit status."""
     from .catalog import ALL_CASES
 
@@ -230,6 +250,6 @@ def main(course, patterns=(), jobs=None, keep=None, stream=sys.stdout):
         print("no case matches %s" % ", ".join(patterns), file=stream)
         return 2
     print(f"grading {len(cases)} cases in a copy of the course ...", file=stream, flush=True)
-    run = run_mutants(course, cases, jobs=jobs, keep=keep, progress=stream.isatty())
+    run = run_mutants(course, cases, jobs=jobs, keep=keep, progress=stream.isatty(), whole=whole)
     print(format_table(run), file=stream, flush=True)
     return 0 if run.ok else 1

@@ -62,7 +62,7 @@ def bwrap_command(workdir, uid, limits, python=None):
     cmd = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session", "--clearenv",
            "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-           "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+           "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
     made = set()
     for root in _python_roots() + [Path(INSIDE_WORKDIR), Path(INSIDE_WORKER_DIR) / "x"]:
         for parent in reversed(root.parents[:-1]):

@@ -111,8 +111,7 @@ class Worker:
     def op_exec(self, msg):
         self.cell_count += 1
         name = f"<cell {msg.get('name') or self.cell_count}>"
-        source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                           for line in msg["source"].splitlines())
+        source = self.transform(msg["source"])
 
         def run():
             tree = ast.parse(source, filename=name)
@@ -130,6 +129,18 @@ class Worker:
             result = self.safe_repr(value)
         return {"ok": ok, "stdout": out, "stderr": err, "error": error, "result": result,
                 "figures": self.collect_figures()}
+
+    def transform(self, source):
+        """IPython syntax (magics, shell escapes) to Python, as a notebook kernel would do it."""
+        try:
+            from IPython.core.inputtransformer2 import TransformerManager
+        except ImportError:  # plain Python cells still run
+            return source
+        self.ns.setdefault("get_ipython", lambda: _QuietShell())
+        try:
+            return TransformerManager().transform_cell(source)
+        except Exception:  # leave it to the compiler to report
+            return source
 
     @staticmethod
     def safe_repr(value):
@@ -307,6 +318,13 @@ class Worker:
 
 
 _ABSENT = object()
+
+
+class _QuietShell:
+    """What get_ipython() returns here: magics and shell escapes do nothing when grading."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
 
 
 def apply_limits():

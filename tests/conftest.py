@@ -36,3 +36,45 @@ def run_grader(root, *args, timeout=1800):
 @pytest.fixture(scope="session")
 def repo():
     return REPO
+
+
+def _region_lines(source, begin, end):
+    """Non-trivial lines between the begin and end markers of a cell."""
+    inside, lines = False, []
+    for line in source.splitlines():
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif inside and len(line.strip()) >= 12 and not line.strip().startswith("#"):
+            lines.append(line.strip())
+    return lines
+
+
+def secret_lines(course, assignment=ASSIGNMENT, regions=(("BEGIN SOLUTION", "END SOLUTION"),
+                                                         ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"))):
+    """Lines of the source notebooks that only occur inside solution or hidden-test regions."""
+    import nbformat
+
+    secret = set()
+    for path in course.source_notebooks(assignment):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for begin, end in regions:
+                secret.update(_region_lines(cell.source, begin, end))
+    outside_everything = set()
+    for path in course.source_notebooks(assignment):
+        for cell in nbformat.read(path, as_version=4).cells:
+            text = cell.source
+            for begin, end in regions:
+                kept, inside = [], False
+                for line in text.splitlines():
+                    if begin in line:
+                        inside = True
+                    elif end in line:
+                        inside = False
+                    elif not inside:
+                        kept.append(line)
+                text = "\n".join(kept)
+            outside_everything.update(line.strip() for line in text.splitlines())
+    outside_text = "\n".join(outside_everything)
+    return sorted(line for line in secret if line not in outside_text)

@@ -67,9 +67,9 @@ def test_a_job_runs_on_a_worker_as_plain_data(tmp_path):
     settings = {"timeout": 30, "uid": 61990, "allow_unsandboxed": not SANDBOXED}
     job = pack_job(nb, str(submission), str(REPO / "source" / ASSIGNMENT), settings)
     assert "tiny.ipynb" in job.student_files and os.path.join("nnkit", "checks.py") in job.support_files
-    here, _ = run_job(job)
+    here = run_job(job)[0]
     with local_cluster(workers=1) as address:
-        remote, seconds = run_remotely(address, job)
+        remote, seconds = run_remotely(address, job)[:2]
         workers = client_for(address).run(os.getpid)
         assert os.getpid() not in workers.values()          # it ran in the worker process
         assert sum(executed_per_worker(address).values()) == 1

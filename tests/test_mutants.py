@@ -11,7 +11,7 @@ import pytest
 from conftest import ASSIGNMENT
 from grader import catalog
 from grader.course import Course, copy_course, scratch_course
-from grader.mutants import (BASELINE, FALSE_ALARM, KILLED, OK, SURVIVED, CaseResult, MutantsRun, format_table,
+from grader.mutants import (BASELINE, CHARGED_TWICE, FALSE_ALARM, KILLED, OK, SURVIVED, CaseResult, MutantsRun, format_table,
                             notebook_of_functions, select_cases, student_id)
 from grader.submissions import graded_functions
 from test_release import SPEC_GRADED
@@ -87,15 +87,19 @@ def test_select_cases_by_name_or_function():
 
 def test_table_verdicts_and_exit_status():
     mutant, variant = catalog.MUTANTS[0], catalog.VARIANTS[0]
-    good = MutantsRun([CaseResult(mutant, student_id(mutant), "01_layers", 2.0, 6.0, 0.0, KILLED),
-                       CaseResult(variant, student_id(variant), "01_layers", 0.0, 6.0, 0.0, OK)], [], 12.0)
+
+    def result(case, lost, verdict, **kwargs):
+        return CaseResult(case, student_id(case), "01_layers", lost=lost, max_points=6.0, verdict=verdict, **kwargs)
+
+    good = MutantsRun([result(mutant, 2.0, KILLED), result(variant, 0.0, OK)], [], 12.0)
     assert good.ok and good.kill_rate == 1.0
     text = format_table(good)
     assert mutant.name in text and "kill rate 100.0%" in text and "PASS" in text
-    bad = MutantsRun([CaseResult(mutant, student_id(mutant), "01_layers", 0.0, 6.0, 0.0, SURVIVED),
-                      CaseResult(variant, student_id(variant), "01_layers", 1.0, 6.0, 0.0, FALSE_ALARM)], [], 12.0)
+    bad = MutantsRun([result(mutant, 0.0, SURVIVED), result(variant, 1.0, FALSE_ALARM)], [], 12.0)
     assert not bad.ok and bad.kill_rate == 0.0
     assert "FAIL" in format_table(bad)
+    twice = MutantsRun([result(mutant, 2.0, CHARGED_TWICE, lost_other_notebooks=1.5)], [], 12.0)
+    assert not twice.ok and twice.kill_rate == 0.0
     broken = MutantsRun(good.results, [("01_layers", "relu_forward", 1.0, 3.0)], 12.0)
     assert not broken.ok and "BASELINE BROKEN" in format_table(broken)
 

@@ -7,7 +7,7 @@ import sys
 import nbformat
 import pytest
 
-from conftest import ASSIGNMENT, REPO, copy_course, grader_env, run_grader
+from conftest import ASSIGNMENT, REPO, copy_course, grader_env, run_grader, secret_lines
 from grader.course import Course
 from grader.submissions import function_of_test, graded_functions
 
@@ -38,19 +38,6 @@ def graded_test_cells():
         for cell in cells(path):
             if nbgrader_meta(cell).get("grade") and cell.cell_type == "code":
                 yield path.name, cell
-
-
-def region_lines(source, begin, end):
-    """Non-trivial lines between the begin and end markers of a cell."""
-    lines, inside = [], False
-    for line in source.splitlines():
-        if begin in line:
-            inside = True
-        elif end in line:
-            inside = False
-        elif inside and len(line.strip()) >= 12 and not line.strip().startswith("#"):
-            lines.append(line.strip())
-    return lines
 
 
 def test_every_spec_function_has_a_solution_cell_and_tests():
@@ -89,11 +76,7 @@ def test_release_is_fresh(tmp_path):
 
 
 def test_release_has_no_solution_or_hidden_test_text():
-    secret = []
-    for path in COURSE.source_notebooks(ASSIGNMENT):
-        for cell in cells(path):
-            secret += region_lines(cell.source, "BEGIN SOLUTION", "END SOLUTION")
-            secret += region_lines(cell.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+    secret = secret_lines(COURSE)
     assert len(secret) > 100
     released = [p for p in (REPO / "release").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     assert released
@@ -103,20 +86,8 @@ def test_release_has_no_solution_or_hidden_test_text():
             text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
         for marker in MARKERS:
             assert marker not in text, f"{path} contains {marker}"
-        leaked = [line for line in secret if line in text and not _also_public(line)]
+        leaked = [line for line in secret if line in text]
         assert not leaked, f"{path} contains solution or hidden-test lines: {leaked[:3]}"
-
-
-def _also_public(line):
-    """Lines that also occur outside any secret region of the source (e.g. a shared check)."""
-    for path in COURSE.source_notebooks(ASSIGNMENT):
-        for cell in cells(path):
-            public = cell.source
-            for begin, end in (("BEGIN SOLUTION", "END SOLUTION"), ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")):
-                public = re.sub(rf"[^\n]*{begin}.*?{end}[^\n]*", "", public, flags=re.S)
-            if line in public:
-                return True
-    return False
 
 
 def _example_calls(np):
