@@ -34,9 +34,11 @@ def cmd_autograde(course, args):
 
         with dask_engine(args.dask, workers=args.jobs) as address:
             print(f"executing notebooks on the Dask cluster at {address}", flush=True)
+            before = executed_per_worker(address)
             outcomes = autograde_class(Course(course.root), args.assignment, args.student, jobs=args.jobs)
-            counts = executed_per_worker(address)
-            print(f"Dask workers executed {sum(counts.values())} notebooks ({len(counts)} workers)")
+            after = executed_per_worker(address)
+            executed = sum(n - before.get(worker, 0) for worker, n in after.items())
+            print(f"Dask workers executed {executed} notebooks ({len(after)} workers)")
     else:
         outcomes = autograde_class(course, args.assignment, args.student, jobs=args.jobs)
     failed = [o for o in outcomes if not o.success]

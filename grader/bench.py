@@ -348,6 +348,12 @@ def cell_error(course, student, notebook, grade_id, assignment=ASSIGNMENT):
 
 # --- the benchmark -----------------------------------------------------------------------------------
 
+def _load():
+    """The machine's load averages: other work on the machine slows both graders down."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
+
+
 def _stats(values):
     values = list(values)
     if not values:
@@ -394,7 +400,8 @@ def bench_class(course=None, size=BENCH_SIZE, jobs=None, keep=None, out=sys.stdo
         for s in roster:
             kinds[s.kind] = kinds.get(s.kind, 0) + 1
         say(f"benchmark class: {len(roster)} submissions of {ASSIGNMENT} ("
-            + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + f"); {os.cpu_count()} cores")
+            + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + f"); {os.cpu_count()} cores, "
+            + _load())
 
         plain_root = Path(keep_plain) if keep_plain else Path(str(kit_course.root) + "-plain")
         shutil.copytree(kit_course.root, plain_root, symlinks=True)   # released, submitted, same gradebook
@@ -412,7 +419,7 @@ def bench_class(course=None, size=BENCH_SIZE, jobs=None, keep=None, out=sys.stdo
             say(f"\n== the kit: autograde_class, {jobs} parallel workers")
             kit_wall, outcomes = grade_with_kit(kit_course, students, jobs=jobs)
             failed = [o for o in outcomes if not o.success]
-            say(f"   {len(outcomes) - len(failed)} of {len(outcomes)} graded in {kit_wall:.1f} s")
+            say(f"   {len(outcomes) - len(failed)} of {len(outcomes)} graded in {kit_wall:.1f} s; {_load()}")
             for o in failed:
                 say(f"   could not grade {o.student_id}: {o.error}")
             result.update(kit_seconds=kit_wall, kit_failed=[o.student_id for o in failed])
@@ -421,7 +428,7 @@ def bench_class(course=None, size=BENCH_SIZE, jobs=None, keep=None, out=sys.stdo
                 say("\n== plain nbgrader: `nbgrader autograde fc_nets --force --create`, serial, "
                     "nbgrader's Execute (one kernel per notebook)")
                 plain_wall, plain_each, code = grade_with_plain_nbgrader(plain_course, students)
-                say(f"   finished in {plain_wall:.1f} s (exit status {code})")
+                say(f"   finished in {plain_wall:.1f} s (exit status {code}); {_load()}")
                 result.update(plain_seconds=plain_wall, plain_status=code)
 
             # --- figures ---

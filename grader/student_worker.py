@@ -6,6 +6,7 @@ two pipes. It sets its resource limits before running any student code.
 
 Usage (inside the sandbox): python student_worker.py IN_FD OUT_FD
 """
+from builtins import callable, dict, getattr, isinstance, len, list, repr, setattr, str, type  # noqa: A004 (student code may replace builtins: keep the originals)
 import ast
 import base64
 import io

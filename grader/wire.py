@@ -8,6 +8,7 @@ code can carry data but never code. Decoding checks every size and dtype.
 
 This module runs on both sides (it is bind-mounted into the sandbox).
 """
+from builtins import bytes, dict, float, int, isinstance, len, list, repr, str, tuple, type  # noqa: A004 (student code may replace builtins: keep the originals)
 import json
 import os
 import struct

@@ -129,21 +129,25 @@ def test_honest_students_are_graded_as_if_alone(graded, student):
 
 
 def _all_text(folder):
+    """What student code printed: the outputs of the notebooks under folder (not their source)."""
     texts = []
-    for path in folder.rglob("*"):
-        if path.is_file() and path.suffix in (".ipynb", ".html"):
-            texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    for path in folder.rglob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for output in cell.get("outputs", []):
+                texts.append(output.get("text", "") + output.get("evalue", "") + str(output.get("data", "")))
     return "\n".join(texts)
 
 
 def test_nothing_outside_the_sandbox_was_read(graded):
     course, corpus, *_ = graded
     for attack in corpus:
-        for folder in (course.autograded_dir / attack.student_id, course.feedback_dir / attack.student_id):
-            if folder.exists():
-                text = _all_text(folder)
-                assert SECRET not in text, f"{attack.student_id} read a secret"
-                assert "LEAKED" not in text and "WROTE" not in text and "REMOVED" not in text
+        folder = course.autograded_dir / attack.student_id
+        if folder.exists():
+            text = _all_text(folder)
+            assert SECRET not in text, f"{attack.student_id} read a secret"
+            assert "LEAKED" not in text and "WROTE" not in text and "REMOVED" not in text
+        for page in (course.feedback_dir / attack.student_id).rglob("*.html"):
+            assert SECRET not in page.read_text(encoding="utf-8", errors="replace")
     probe = _all_text(course.autograded_dir / "read_other_students")
     assert probe.count("blocked") >= 6, "the read probe did not run"
 

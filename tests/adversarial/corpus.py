@@ -173,8 +173,8 @@ def attacks(solutions):
                                   "np.array_equal = lambda *a, **k: True\n" + BROKEN_AFFINE},
                loses=("affine_forward",), contained_by="numpy of the judge is not the student's"),
         Attack("patch_builtins", "replaces builtins, with a broken svm_loss",
-               {"svm_loss": "import builtins\nbuiltins.AssertionError = KeyboardInterrupt\nbuiltins.isinstance = lambda *a: True\n"
-                            "builtins.float = lambda *a: 0.0\n" + BROKEN_SVM},
+               {"svm_loss": "import builtins\nbuiltins.AssertionError = KeyboardInterrupt\nbuiltins.print = lambda *a, **k: None\n"
+                            "builtins.sorted = lambda *a, **k: []\n" + BROKEN_SVM},
                loses=("svm_loss",), contained_by="builtins of the judge are not the student's"),
         Attack("patch_test_helpers", "patches the checks and gradient helpers, with a broken relu_backward",
                {"relu_backward": "import nnkit.checks, nnkit.gradient_check\nnnkit.checks.Checks.score = lambda self: self.points\n"
@@ -200,9 +200,9 @@ def attacks(solutions):
         Attack("infinite_loop", "relu_backward never returns",
                {"relu_backward": with_body("relu_backward", "while True:\n    pass", "dout, cache")},
                loses=("relu_backward",), contained_by="per-cell time limit"),
-        Attack("fork_bomb", "affine_relu_forward forks without end",
-               {"affine_relu_forward": with_body("affine_relu_forward", "import os\nwhile True:\n    os.fork()", "x, w, b")},
-               loses=("affine_relu_forward",), contained_by="process limit of the sandbox user"),
+        Attack("fork_bomb", "softmax_loss forks without end",
+               {"softmax_loss": with_body("softmax_loss", "import os\nwhile True:\n    os.fork()", "x, y")},
+               loses=("softmax_loss",), contained_by="process limit of the sandbox user"),
         Attack("memory_bomb", "svm_loss allocates 1 TB",
                {"svm_loss": with_body("svm_loss", "hog = np.ones(1 << 40, dtype=np.uint8)\nreturn 0.0, hog", "x, y")},
                loses=("svm_loss",), contained_by="address-space limit: MemoryError"),
