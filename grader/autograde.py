@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from . import preprocessors
 from .course import Course
+from .execution import one_sandbox_per_submission
 from .preflight import stage_submission
 
 try:  # nbgrader's gradebook triggers harmless SQLAlchemy session warnings on every submission
@@ -68,7 +69,8 @@ def grade_one(course, assignment, student, on_notebook=None, notebook=None):
     saved_filter = course.api.coursedir.notebook_id
     course.api.coursedir.notebook_id = notebook or "*"
     try:
-        result = course.api.autograde(assignment, student, force=True, create=True)
+        with one_sandbox_per_submission():
+            result = course.api.autograde(assignment, student, force=True, create=True)
     finally:
         preprocessors.progress_callback = None
         course.api.coursedir.notebook_id = saved_filter

@@ -6,11 +6,13 @@ assignment's support files and the instructor's notebooks (known-good parts for
 composite tests). `run_job` needs no shared disk, so the same job runs in this
 process or on a Dask worker.
 """
+import contextlib
 import hashlib
 import os
 import shutil
 import stat
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -87,11 +89,67 @@ def reference_loader(reference_notebooks):
     return load
 
 
+class _SharedSandbox(threading.local):
+    """The sandbox of the submission being graded in this thread (see one_sandbox_per_submission)."""
+    active = False
+    workdir = None
+    zygote = None
+    key = None
+
+
+_shared = _SharedSandbox()
+
+
+@contextlib.contextmanager
+def one_sandbox_per_submission():
+    """Within this block, run_job forks every notebook's student process from one warm sandbox.
+
+    Use it around the grading of one submission (all its notebooks): the sandbox starts once
+    (Python, numpy, matplotlib imported once) instead of once per notebook, and is torn down,
+    with everything the student's code started or wrote, when the block ends. Each notebook
+    still gets a fresh process and a freshly written working folder.
+    """
+    if _shared.active:
+        yield
+        return
+    _shared.active, _shared.workdir = True, tempfile.mkdtemp(prefix="grader-work-")
+    try:
+        yield
+    finally:
+        if _shared.zygote is not None:
+            _shared.zygote.stop()
+        shutil.rmtree(_shared.workdir, ignore_errors=True)
+        _shared.active, _shared.workdir, _shared.zygote, _shared.key = False, None, None, None
+
+
+def _empty(folder):
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+def _zygote_for(sandboxed, uid, limits):
+    """The shared sandbox's zygote for these settings, or None (no shared sandbox, or other settings)."""
+    from .zygote import Zygote
+
+    if not _shared.active:
+        return None
+    key = (sandboxed, uid, limits)
+    if _shared.zygote is None:
+        _shared.zygote, _shared.key = Zygote(_shared.workdir, sandboxed, uid, limits), key
+    return _shared.zygote if _shared.key == key else None
+
+
 def run_job(job):
     """Execute a Job; returns (the executed notebook as JSON text, seconds spent, functions that passed).
 
     `settings["verified"]` lists building blocks already known to be correct (all their
     tests passed earlier in this grading run): composite tests use them as they are.
+    Inside one_sandbox_per_submission, the student process is forked from the submission's sandbox.
     """
     from .judge import NotebookRun
     from .sandbox import Limits, sandbox_works
@@ -103,7 +161,13 @@ def run_job(job):
         raise RuntimeError("no sandbox can be made for student code (%s); install bubblewrap, or set "
                            "GRADER_ALLOW_UNSANDBOXED=1 to grade without one at your own risk" % reason)
     uid = settings.get("uid", 61000)
-    workdir = tempfile.mkdtemp(prefix="grader-work-")
+    limits = Limits(**settings.get("limits", {}))
+    zygote = _zygote_for(sandboxed, uid, limits)
+    if zygote is not None:
+        workdir = _shared.workdir
+        _empty(workdir)     # the same folder (the sandbox has it bound), fresh contents
+    else:
+        workdir = tempfile.mkdtemp(prefix="grader-work-")
     try:
         _write_files(workdir, job.student_files)
         _write_files(workdir, job.support_files)
@@ -115,10 +179,11 @@ def run_job(job):
         os.chmod(workdir, 0o755)
         nb = nbformat.reads(job.notebook, as_version=4)
         run = NotebookRun(nb, workdir, reference_loader(job.reference_notebooks), timeout=settings.get("timeout", 30),
-                          sandboxed=sandboxed, uid=uid, limits=Limits(**settings.get("limits", {})),
+                          sandboxed=sandboxed, uid=uid, limits=limits, zygote=zygote,
                           skip_tags=settings.get("skip_tags", ()), verified=settings.get("verified", ()),
-                          functions=settings.get("functions", ()), composites=settings.get("composites", ()))
+                          functions=settings.get("functions", ()))
         run.run()
         return nbformat.writes(nb), time.perf_counter() - start, sorted(run.passed_functions())
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if zygote is None:
+            shutil.rmtree(workdir, ignore_errors=True)

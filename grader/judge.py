@@ -19,6 +19,7 @@ import io
 import os
 import select
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import MutableMapping
@@ -53,17 +54,34 @@ class StudentProcess:
     - sandboxed: run under bubblewrap (False only when the instructor opted out)
     - uid: unprivileged user id for the sandbox (when the grader runs as root)
     - limits: resource Limits
+    - zygote: a grader.zygote.Zygote on `workdir` to fork the process from (None: start one of its own)
     """
 
-    def __init__(self, workdir, sandboxed=True, uid=65500, limits=Limits()):
-        self.workdir, self.sandboxed, self.uid, self.limits = workdir, sandboxed, uid, limits
-        self.proc = None
+    def __init__(self, workdir, sandboxed=True, uid=65500, limits=Limits(), zygote=None):
+        self.workdir, self.sandboxed, self.uid, self.limits, self.zygote = workdir, sandboxed, uid, limits, zygote
+        self.proc = None        # the process, when started on its own
+        self.child_pid = self.channel = None   # the process and its socket, when forked by the zygote
+        self.out_fd = self.in_fd = None
         self.callbacks = {}
         self.deadline = None
         self.restart = None     # callable that restarts and restores the process when it died
         self.blocked = False    # while True, requests are refused (given code run by the judge)
 
     def start(self):
+        if self.zygote is not None:
+            from .zygote import ZygoteError
+
+            try:
+                if not self.zygote.alive:
+                    self.zygote.start()
+                self.child_pid, fd = self.zygote.spawn()
+            except ZygoteError:   # a student process broke the zygote: start a fresh one
+                self.zygote.stop()
+                self.zygote.start()
+                self.child_pid, fd = self.zygote.spawn()
+            self.channel = socket.socket(fileno=fd)
+            self.out_fd = self.in_fd = fd
+            return
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         if self.sandboxed:
@@ -85,30 +103,68 @@ class StudentProcess:
         self.out_fd, self.in_fd = to_child_w, from_child_r
 
     def stop(self):
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=10)
-        for fd in (self.out_fd, self.in_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        if self.child_pid is not None:
+            from .zygote import ZygoteError
+
+            try:
+                self.zygote.kill(self.child_pid)
+            except ZygoteError:
+                self.zygote.stop()
+            self.channel.close()
+            self.child_pid = self.channel = None
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+            for fd in (self.out_fd, self.in_fd):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         self.proc = None
+        self.out_fd = self.in_fd = None
+
+    def _ended(self):
+        """Whether a forked student process closed its channel (it ended)."""
+        try:
+            return self.channel.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
+    @property
+    def started(self):
+        return self.proc is not None or self.child_pid is not None
 
     @property
     def alive(self):
+        if self.child_pid is not None:
+            return not self._ended()
         return self.proc is not None and self.proc.poll() is None
 
     def exit_description(self):
+        if self.child_pid is not None:
+            from .zygote import ZygoteError
+
+            try:
+                return self._describe_status(self.zygote.status(self.child_pid))
+            except ZygoteError:
+                return "the student process stopped answering"
         code = self.proc.poll() if self.proc else None
         if code is None:
             return "the student process stopped answering"
-        if code < 0:
-            name = signal.Signals(-code).name
+        return self._describe_status(f"signal {-code}" if code < 0 else f"exit {code}")
+
+    @staticmethod
+    def _describe_status(status):
+        kind, _, number = status.partition(" ")
+        if kind == "signal" and number.isdigit():
+            name = signal.Signals(int(number)).name
             hint = " (out of memory or CPU time?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""
             return f"the student process was killed by {name}{hint}"
-        return f"the student process exited with status {code} (sys.exit or os._exit in student code?)"
+        if kind == "exit":
+            return f"the student process exited with status {number} (sys.exit or os._exit in student code?)"
+        return "the student process stopped answering"
 
     def _wait(self, fd):
         timeout = None if self.deadline is None else self.deadline - time.monotonic()
@@ -344,16 +400,16 @@ class NotebookRun:
     - timeout: seconds per cell
     - sandboxed, uid, limits: how to run the student process
     - skip_tags: student cells with any of these tags are not run (their outputs are kept)
+    - zygote: the submission's grader.zygote.Zygote to fork the student process from (None: its own)
     """
 
     def __init__(self, nb, workdir, reference, timeout=30, sandboxed=True, uid=65500, limits=Limits(),
-                 skip_tags=(), verified=(), functions=(), composites=()):
+                 skip_tags=(), verified=(), functions=(), zygote=None):
         self.nb, self.workdir, self.reference, self.timeout = nb, workdir, reference, timeout
         self.verified = set(verified)       # functions that passed all their tests: used as they are
         self.functions = list(functions)    # graded function names, to map test cells to functions
-        self.composites = set(composites)   # functions whose tests use known-good building blocks
         self.failed = set()                 # functions with a test cell below full marks in this run
-        self.process = StudentProcess(workdir, sandboxed, uid, limits)
+        self.process = StudentProcess(workdir, sandboxed, uid, limits, zygote=zygote)
         self.process.restart = self.ensure_process
         self.skip_tags = set(skip_tags)
         self.namespace = {"__name__": "__judge__", "__builtins__": builtins}
@@ -371,7 +427,7 @@ class NotebookRun:
         """Start the student process, or restart it and restore its state after it died."""
         if self.process.alive:
             return
-        if self.process.proc is not None or self.replay:
+        if self.process.started or self.replay:
             self.restarts += 1
             if self.restarts > self.MAX_RESTARTS:
                 raise StudentProcessDied(f"the student process died {self.MAX_RESTARTS} times; giving up")
@@ -405,20 +461,18 @@ class NotebookRun:
     def known_good(self, namespace, notebooks, names):
         """Swap in the instructor's versions of the named building blocks, in the judge and the sandbox.
 
-        When every one of the named building blocks passed all of its own tests in this grading
-        run, they are known to be good already and the student's own are used (no calls back to
-        the judge). Otherwise the broken ones are swapped, and so is every composite block (one
-        whose tests themselves use known-good parts): it may call a broken part of the student's.
+        A building block that passed all of its own tests in this grading run is known to be good
+        already, and the student's own is used. Only the others are swapped: in the judge and in
+        every namespace the student's functions look names up in, so a student's layer utility
+        that passed its tests (which ran with known-good parts) calls the known-good versions of
+        the broken parts it uses, exactly as it did in its own tests.
         Calls back into the judge cost time that is not the student's, so the cell gets
         KNOWN_GOOD_TIME_FACTOR times its time limit.
         """
-        if all(n in self.verified for n in names):
-            names = []
-        else:  # the broken parts, and every composite block that may call them
-            names = [n for n in names if n not in self.verified or n in self.composites]
-            if self.process.deadline is not None:  # the judge's own share of the work is not the student's time
-                self.process.deadline = max(self.process.deadline,
-                                            time.monotonic() + self.KNOWN_GOOD_TIME_FACTOR * self.timeout)
+        names = [n for n in names if n not in self.verified]
+        if names and self.process.deadline is not None:  # the judge's share of the work is not the student's time
+            self.process.deadline = max(self.process.deadline,
+                                        time.monotonic() + self.KNOWN_GOOD_TIME_FACTOR * self.timeout)
         reference = self.reference(notebooks) if names else {}
         missing = [n for n in names if n not in reference]
         if missing:
@@ -444,17 +498,24 @@ class NotebookRun:
             for n, v in saved.items():
                 namespace[n] = v
 
-    def param_gradients(self, model, X, y, names=None, h=1e-5):
-        """nnkit's eval_numerical_param_gradients for a student model: one request per parameter set.
+    def param_gradients(self, model, X, y, names=None, h=1e-5, entries=None, seed=0):
+        """nnkit's eval_numerical_param_gradients for a student model: one request per test.
 
-        The perturbation loop runs beside the model (it can only report loss values, as any call
-        can); the gradients are computed here from those values.
+        The judge picks the entries (nnkit's sample_entries); the perturbation loop runs beside
+        the model (it can only report loss values, as any call can); the gradients are computed
+        here from those values.
         """
+        from nnkit.gradient_check import sample_entries
+
         if not isinstance(model, RemoteObject):
-            return self._original_param_gradients(model, X, y, names=names, h=h)
-        names = sorted(model.params) if names is None else list(names)
+            return self._original_param_gradients(model, X, y, names=names, h=h, entries=entries, seed=seed)
+        params = model.params
+        names = sorted(params) if names is None else list(names)
+        shapes = {name: np.shape(params[name]) for name in names}
+        indices = {name: sample_entries(int(np.prod(shape, dtype=np.int64)), entries, seed).tolist()
+                   for name, shape in shapes.items()}
         process, handle = (object.__getattribute__(model, k) for k in ("_process", "_handle"))
-        reply = process.request({"op": "param_losses", "handle": handle, "names": names, "X": X, "y": y, "h": h})
+        reply = process.request({"op": "param_losses", "handle": handle, "indices": indices, "X": X, "y": y, "h": h})
         _relay_output(reply)
         if not reply.get("ok"):
             _raise_student_error(reply)
@@ -463,8 +524,12 @@ class NotebookRun:
             raise StudentCodeError("the model's loss values could not be read")
         grads = {}
         for name in names:
-            plus, minus = (np.asarray(v, dtype=np.float64) for v in losses[name])
-            grads[name] = (plus - minus) / (2 * h)
+            plus, minus = (np.asarray(v, dtype=np.float64).reshape(-1) for v in losses[name])
+            if plus.size != len(indices[name]) or minus.size != len(indices[name]):
+                raise StudentCodeError("the model's loss values could not be read")
+            grad = np.full(shapes[name], np.nan)
+            grad.flat[indices[name]] = (plus - minus) / (2 * h)
+            grads[name] = grad
         return grads
 
     # --- cells ------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ class SplitExecute(NbGraderPreprocessor):
         import nbformat
 
         from .execution import pack_job, run_job
-        from .submissions import composite_functions_in, graded_functions_in
+        from .submissions import graded_functions_in
 
         info = resources.get("nbgrader", {})
         assignment, student = info.get("assignment"), info.get("student")
@@ -157,7 +157,6 @@ class SplitExecute(NbGraderPreprocessor):
         key = (student, assignment)
         job.settings["verified"] = sorted(verified.get(key, ()))
         job.settings["functions"] = graded_functions_in(os.path.join(self.source_root, assignment))
-        job.settings["composites"] = composite_functions_in(os.path.join(self.source_root, assignment))
         if self.dask_scheduler:
             from .distributed import run_remotely
 

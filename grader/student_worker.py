@@ -6,13 +6,15 @@ two pipes. It sets its resource limits before running any student code.
 
 Usage (inside the sandbox): python student_worker.py IN_FD OUT_FD
 """
-from builtins import callable, dict, getattr, isinstance, len, list, repr, setattr, str, type  # noqa: A004 (student code may replace builtins: keep the originals)
+from builtins import any, callable, classmethod, dict, enumerate, float, getattr, id, int, isinstance, len, list, repr, setattr, staticmethod, str, type  # noqa: A004 (student code may replace builtins: keep the originals)
 import ast
 import base64
+import contextlib
 import io
 import os
 import resource
 import sys
+import time
 import traceback
 import types
 
@@ -228,10 +230,11 @@ class Worker:
         return {"ok": ok, "result": value, "stdout": out, "stderr": err, "error": error}
 
     def op_param_losses(self, msg):
-        """Losses of a model at each parameter entry perturbed by +h and -h (for numerical gradients).
+        """Losses of a model with parameter entries perturbed by +h and -h (for numerical gradients).
 
-        The same loop as nnkit.gradient_check.eval_numerical_param_gradients, run here so that
-        it costs one request instead of two per evaluation; the judge computes the gradients.
+        The same loop as nnkit.gradient_check.eval_numerical_param_gradients, at the flat indices
+        the judge chose, run here so that it costs one request instead of two per evaluation;
+        the judge computes the gradients.
         """
         import numpy as np
 
@@ -239,19 +242,19 @@ class Worker:
 
         def run():
             losses = {}
-            for name in msg["names"]:
+            for name, indices in msg["indices"].items():
                 original = model.params[name]
                 x = np.array(original, dtype=np.float64, copy=True)
                 flat = x.reshape(-1)
-                plus, minus = np.zeros(x.shape), np.zeros(x.shape)
-                for i in range(flat.size):
+                plus, minus = np.zeros(len(indices)), np.zeros(len(indices))
+                for k, i in enumerate(indices):
                     old = flat[i]
                     flat[i] = old + h
                     model.params[name] = x
-                    plus.flat[i] = float(model.loss(X, y)[0])
+                    plus[k] = float(model.loss(X, y)[0])
                     flat[i] = old - h
                     model.params[name] = x
-                    minus.flat[i] = float(model.loss(X, y)[0])
+                    minus[k] = float(model.loss(X, y)[0])
                     flat[i] = old
                 model.params[name] = original
                 losses[name] = (plus, minus)
@@ -261,20 +264,37 @@ class Worker:
         return {"ok": ok, "result": value, "stdout": out, "stderr": err, "error": error}
 
     def op_bind(self, msg):
-        """Replace names in the student namespace by stubs that call back into the judge."""
+        """Replace names by stubs that call back into the judge, wherever student code looks them up.
+
+        That is the notebook's namespace and the globals of every function it holds that uses the
+        name (functions imported from earlier notebooks with import_solutions keep the namespace
+        they were run in, where the name may be missing when its own cell failed).
+        """
         for name in msg["names"]:
-            self.saved_bindings.setdefault(name, self.ns.get(name, _ABSENT))
-            self.ns[name] = self.callback_stub(name)
+            stub = self.callback_stub(name)
+            for space in self.namespaces_using(name):
+                self.saved_bindings.setdefault((id(space), name), (space, space.get(name, _ABSENT)))
+                space[name] = stub
         return {"ok": True}
 
     def op_unbind(self, msg):
-        for name in msg["names"]:
-            value = self.saved_bindings.pop(name, _ABSENT)
+        for key in [k for k in self.saved_bindings if k[1] in msg["names"]]:
+            space, value = self.saved_bindings.pop(key)
             if value is _ABSENT:
-                self.ns.pop(name, None)
+                space.pop(key[1], None)
             else:
-                self.ns[name] = value
+                space[key[1]] = value
         return {"ok": True}
+
+    def namespaces_using(self, name):
+        """The notebook namespace, and the globals of every student function whose code names `name`."""
+        spaces = {id(self.ns): self.ns}
+        for value in list(self.ns.values()):
+            for function in _functions_in(value):
+                space = getattr(function, "__globals__", None)
+                if isinstance(space, dict) and _names_global(function.__code__, name):
+                    spaces.setdefault(id(space), space)
+        return list(spaces.values())
 
     def callback_stub(self, name):
         worker = self
@@ -321,6 +341,32 @@ class Worker:
 _ABSENT = object()
 
 
+def _names_global(code, name, depth=0):
+    """Whether a code object (or one nested in it) may look `name` up as a global."""
+    if name in code.co_names:
+        return True
+    return depth < 10 and any(isinstance(const, types.CodeType) and _names_global(const, name, depth + 1)
+                              for const in code.co_consts)
+
+
+def _functions_in(value):
+    """A function, or the functions and methods defined in a class body (nothing else)."""
+    if isinstance(value, types.FunctionType):
+        return [value]
+    if not isinstance(value, type):
+        return []
+    try:
+        members = list(type.__dict__["__dict__"].__get__(value).values())
+    except Exception:  # a class student code made unreadable
+        return []
+    out = []
+    for member in members:
+        member = getattr(member, "__func__", member) if isinstance(member, (staticmethod, classmethod)) else member
+        if isinstance(member, types.FunctionType):
+            out.append(member)
+    return out
+
+
 class _QuietShell:
     """What get_ipython() returns here: magics and shell escapes do nothing when grading."""
 
@@ -338,15 +384,110 @@ def apply_limits():
             resource.setrlimit(getattr(resource, name), (int(value), int(value)))
 
 
+def preload():
+    """Import what nearly every notebook imports, once, before any notebook's process is forked."""
+    import numpy  # noqa: F401
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+        from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
+    except ImportError:  # plotting and IPython syntax are optional for grading
+        pass
+
+
+def fresh_randomness():
+    """A forked process starts with fresh random states, as a new kernel would."""
+    import random
+
+    import numpy as np
+
+    random.seed()
+    np.random.seed()
+
+
+def zygote(control_fd):
+    """Fork one student process per notebook, on request, from this warmed-up process.
+
+    Requests arrive on the control socket, one line each:
+    - "spawn": fork a student process; reply with its pid and one end of a new socket pair
+      (passed as a file descriptor), the channel to the new process
+    - "kill PID": kill the process group of a student process (a runaway notebook)
+    - "status PID": how a student process ended ("running", "exit N" or "signal N")
+    Student processes put themselves in their own process group; this process holds no
+    secrets (only the student's own files are in its view).
+    """
+    import signal
+    import socket
+
+    control = socket.socket(fileno=control_fd)
+    ended = {}
+
+    def reap():
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            ended[pid] = f"signal {-os.waitstatus_to_exitcode(status)}" if os.WIFSIGNALED(status) \
+                else f"exit {os.waitstatus_to_exitcode(status)}"
+
+    reader = control.makefile("r")
+    for line in reader:
+        reap()
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "spawn":
+            parent_end, child_end = socket.socketpair()
+            pid = os.fork()
+            if pid == 0:
+                os.setpgid(0, 0)
+                reader.close()
+                control.close()
+                parent_end.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                fresh_randomness()
+                fd = child_end.detach()
+                try:
+                    Worker(fd, fd).serve()
+                finally:
+                    os._exit(0)
+            with contextlib.suppress(OSError):
+                os.setpgid(pid, pid)
+            child_end.close()
+            socket.send_fds(control, [f"{pid}\n".encode()], [parent_end.fileno()])
+            parent_end.close()
+        elif words[0] == "kill" and len(words) == 2 and words[1].isdigit():
+            with contextlib.suppress(OSError):
+                os.killpg(int(words[1]), signal.SIGKILL)
+            control.sendall(b"ok\n")
+        elif words[0] == "status" and len(words) == 2 and words[1].isdigit():
+            pid = int(words[1])
+            for _ in range(100):  # a process that just closed its channel is about to end
+                reap()
+                if pid in ended:
+                    break
+                time.sleep(0.01)
+            control.sendall(f"{ended.get(pid, 'running')}\n".encode())
+        else:
+            control.sendall(b"error\n")
+
+
 def main():
-    in_fd, out_fd = int(sys.argv[1]), int(sys.argv[2])
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)   # output written below Python's sys.stdout goes nowhere
     os.dup2(devnull, 2)
     apply_limits()
-    sys.argv = ["notebook"]
+    sys.argv, args = ["notebook"], sys.argv[1:]
     sys.path.insert(0, os.getcwd())
-    Worker(in_fd, out_fd).serve()
+    if args[0] == "--zygote":
+        preload()
+        zygote(int(args[1]))
+    else:
+        Worker(int(args[0]), int(args[1])).serve()
 
 
 if __name__ == "__main__":

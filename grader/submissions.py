@@ -93,18 +93,6 @@ def graded_functions(course, assignment):
     return graded_functions_in(course.source_dir / assignment)
 
 
-def composite_functions_in(folder):
-    """Graded functions whose test cells use known-good building blocks (layer utilities, networks)."""
-    functions = graded_functions_in(folder)
-    composites = set()
-    for path in sorted(Path(folder).glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if cell.cell_type == "code" and meta.get("grade") and "known_good(" in cell.source:
-                composites.add(function_of_test(meta["grade_id"], functions))
-    return sorted(composites)
-
-
 def function_of_test(grade_id, functions):
     """The graded function a test cell belongs to: the longest name its grade_id starts with."""
     matches = [f for f in functions if grade_id == f or grade_id.startswith(f + "_")]

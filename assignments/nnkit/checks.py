@@ -145,6 +145,23 @@ def assert_allclose(actual, expected, rtol=1e-7, atol=0.0, name="output"):
                              f"(largest difference {worst:.3g}; rtol {rtol:g}, atol {atol:g})")
 
 
+def assert_gradient_matches(actual, numerical, rtol=1e-5, atol=1e-8, name="gradient"):
+    """Fail unless an analytic gradient is finite and matches a numerical one where that was evaluated.
+
+    Inputs:
+    - actual: the analytic gradient
+    - numerical: from eval_numerical_param_gradients; NaN marks entries not evaluated
+    """
+    numerical = np.asarray(numerical, dtype=np.float64)
+    assert_shape(actual, numerical.shape, name)
+    assert_finite(actual, name)
+    evaluated = ~np.isnan(numerical)
+    if not evaluated.any():
+        raise AssertionError(f"no numerical gradient was evaluated for {name}")
+    assert_allclose(np.asarray(actual, dtype=np.float64)[evaluated], numerical[evaluated], rtol=rtol, atol=atol,
+                    name=f"{name} (at {evaluated.sum()} checked entries)")
+
+
 def assert_unchanged(before, after, name="input"):
     """Fail unless `after` still equals the copy `before` taken before the call."""
     if not np.array_equal(np.asarray(before), np.asarray(after)):
