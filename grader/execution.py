@@ -8,6 +8,7 @@ process or on a Dask worker.
 """
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -26,6 +27,16 @@ class Job:
     support_files: dict = field(default_factory=dict)    # relative path -> bytes (the assignment's files)
     reference_notebooks: dict = field(default_factory=dict)  # file name -> bytes (instructor solutions)
     settings: dict = field(default_factory=dict)         # timeout, skip_tags, limits, allow_unsandboxed, uid
+
+
+def notebook_to_text(nb):
+    """A notebook as JSON text, without re-validating it (nbgrader validated it when it read it)."""
+    return json.dumps(nb)
+
+
+def notebook_from_text(text):
+    """The notebook (an nbformat NotebookNode) from notebook_to_text's JSON."""
+    return nbformat.from_dict(json.loads(text))
 
 
 def read_files(folder, accept, max_bytes, follow_symlinks):
@@ -47,7 +58,7 @@ def read_files(folder, accept, max_bytes, follow_symlinks):
 def pack_job(nb, submission_dir, source_dir, settings, max_bytes=20 * 1024 ** 2):
     """The Job for notebook `nb` of the submission in submission_dir (assignment source in source_dir)."""
     return Job(
-        notebook=nbformat.writes(nb),
+        notebook=notebook_to_text(nb),
         student_files=read_files(submission_dir, lambda n: n.endswith(".ipynb"), max_bytes, False),
         support_files=read_files(source_dir, lambda n: not n.endswith(".ipynb"), max_bytes, True),
         reference_notebooks={n: v for n, v in read_files(source_dir, lambda n: n.endswith(".ipynb"),
@@ -177,13 +188,13 @@ def run_job(job):
                 for name in files:
                     os.chown(os.path.join(root, name), uid, uid)
         os.chmod(workdir, 0o755)
-        nb = nbformat.reads(job.notebook, as_version=4)
+        nb = notebook_from_text(job.notebook)
         run = NotebookRun(nb, workdir, reference_loader(job.reference_notebooks), timeout=settings.get("timeout", 30),
                           sandboxed=sandboxed, uid=uid, limits=limits, zygote=zygote,
                           skip_tags=settings.get("skip_tags", ()), verified=settings.get("verified", ()),
                           functions=settings.get("functions", ()))
         run.run()
-        return nbformat.writes(nb), time.perf_counter() - start, sorted(run.passed_functions())
+        return notebook_to_text(nb), time.perf_counter() - start, sorted(run.passed_functions())
     finally:
         if zygote is None:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -145,9 +145,7 @@ class SplitExecute(NbGraderPreprocessor):
                                                  "file_bytes": self.file_mb * 1024 ** 2}}
 
     def preprocess(self, nb, resources):
-        import nbformat
-
-        from .execution import pack_job, run_job
+        from .execution import notebook_from_text, pack_job, run_job
         from .submissions import graded_functions_in
 
         info = resources.get("nbgrader", {})
@@ -165,7 +163,7 @@ class SplitExecute(NbGraderPreprocessor):
             executed, seconds, passed = run_job(job)
         timings["execution"] += seconds
         verified.setdefault(key, set()).update(passed)
-        return nbformat.reads(executed, as_version=4), resources
+        return notebook_from_text(executed), resources
 
 
 def sandbox_uid():

@@ -10,6 +10,7 @@ This module runs on both sides (it is bind-mounted into the sandbox).
 """
 from builtins import bytes, dict, float, int, isinstance, len, list, repr, str, tuple, type  # noqa: A004 (student code may replace builtins: keep the originals)
 import json
+import math
 import os
 import struct
 
@@ -60,6 +61,16 @@ def encode(value, keep=None):
 def _encode(value, buffers, keep, depth):
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
+    kind = type(value)   # the common exact types first; subclasses and the rest below
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is np.ndarray and value.dtype.kind in ALLOWED_DTYPE_KINDS:
+        buffers.append(value.tobytes())   # C order, whatever the array's layout
+        return {"__ndarray__": len(buffers) - 1, "dtype": value.dtype.str, "shape": list(value.shape)}
+    if kind is list:
+        return [_encode(v, buffers, keep, depth + 1) for v in value]
+    if kind is tuple:
+        return {"__tuple__": [_encode(v, buffers, keep, depth + 1) for v in value]}
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
@@ -150,51 +161,81 @@ def _decode(value, buffers, resolve, depth):
         return [_decode(v, buffers, resolve, depth + 1) for v in value]
     if not isinstance(value, dict):
         raise WireError("unexpected value in message")
-    if "__ndarray__" in value:
-        dtype = _dtype(value.get("dtype"))
-        shape = value.get("shape")
-        if not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape):
-            raise WireError("bad array shape")
-        buf = _buffer(buffers, value["__ndarray__"])
-        if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize != len(buf):
-            raise WireError("array size does not match its shape")
-        return np.frombuffer(buf, dtype=dtype).reshape(shape).copy()
-    if "__npscalar__" in value:
-        dtype = _dtype(value.get("dtype"))
-        buf = _buffer(buffers, value["__npscalar__"])
-        if len(buf) != dtype.itemsize:
-            raise WireError("scalar size does not match its dtype")
-        return np.frombuffer(buf, dtype=dtype)[0]
-    if "__float__" in value:
-        return float(value["__float__"])
-    if "__bigint__" in value:
-        return int(value["__bigint__"])
-    if "__tuple__" in value:
-        return tuple(_decode(v, buffers, resolve, depth + 1) for v in value["__tuple__"])
-    if "__dict__" in value:
-        out = {}
-        for pair in value["__dict__"]:
-            if not isinstance(pair, list) or len(pair) != 2:
-                raise WireError("bad dict entry")
-            key = _decode(pair[0], buffers, resolve, depth + 1)
-            try:
-                out[key] = _decode(pair[1], buffers, resolve, depth + 1)
-            except TypeError:
-                raise WireError("unhashable dict key")
-        return out
-    if "__dtype__" in value:
-        return _dtype(value["__dtype__"])
-    if "__nptype__" in value:
-        return _dtype(value["__nptype__"]).type
-    if "__pytype__" in value:
-        types = {"float": float, "int": int, "bool": bool, "complex": complex}
-        if value["__pytype__"] not in types:
-            raise WireError("unknown type")
-        return types[value["__pytype__"]]
-    if "__handle__" in value:
-        handle = Handle(value["__handle__"])
-        return resolve(handle.id) if resolve is not None else handle
+    for key in value:    # a tagged value has its tag among its (few) keys; plain dicts have none
+        if key[:2] == "__":
+            decoder = _TAGGED.get(key)
+            if decoder is None:
+                raise WireError(f"unknown tag {key!r}")
+            return decoder(value, buffers, resolve, depth)
     return {k: _decode(v, buffers, resolve, depth + 1) for k, v in value.items()}
+
+
+def _decode_ndarray(value, buffers, resolve, depth):
+    dtype = _dtype(value.get("dtype"))
+    shape = value.get("shape")
+    if not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape):
+        raise WireError("bad array shape")
+    buf = _buffer(buffers, value["__ndarray__"])
+    if math.prod(shape) * dtype.itemsize != len(buf):
+        raise WireError("array size does not match its shape")
+    return np.frombuffer(buf, dtype=dtype).reshape(shape).copy()
+
+
+def _decode_npscalar(value, buffers, resolve, depth):
+    dtype = _dtype(value.get("dtype"))
+    buf = _buffer(buffers, value["__npscalar__"])
+    if len(buf) != dtype.itemsize:
+        raise WireError("scalar size does not match its dtype")
+    return np.frombuffer(buf, dtype=dtype)[0]
+
+
+def _decode_dict(value, buffers, resolve, depth):
+    out = {}
+    for pair in value["__dict__"]:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise WireError("bad dict entry")
+        key = _decode(pair[0], buffers, resolve, depth + 1)
+        try:
+            out[key] = _decode(pair[1], buffers, resolve, depth + 1)
+        except TypeError:
+            raise WireError("unhashable dict key")
+    return out
+
+
+def _decode_pytype(value, buffers, resolve, depth):
+    types = {"float": float, "int": int, "bool": bool, "complex": complex}
+    if value["__pytype__"] not in types:
+        raise WireError("unknown type")
+    return types[value["__pytype__"]]
+
+
+def _decode_handle(value, buffers, resolve, depth):
+    handle = Handle(value["__handle__"])
+    return resolve(handle.id) if resolve is not None else handle
+
+
+def _decode_text_number(kind):
+    def decode(value, buffers, resolve, depth):
+        text = value[f"__{kind.__name__}__" if kind is float else "__bigint__"]
+        if not isinstance(text, str):
+            raise WireError("bad number")
+        return kind(text)
+    return decode
+
+
+_TAGGED = {
+    "__ndarray__": _decode_ndarray,
+    "__npscalar__": _decode_npscalar,
+    "__float__": _decode_text_number(float),
+    "__bigint__": _decode_text_number(int),
+    "__tuple__": lambda value, buffers, resolve, depth: tuple(
+        _decode(v, buffers, resolve, depth + 1) for v in value["__tuple__"]),
+    "__dict__": _decode_dict,
+    "__dtype__": lambda value, buffers, resolve, depth: _dtype(value["__dtype__"]),
+    "__nptype__": lambda value, buffers, resolve, depth: _dtype(value["__nptype__"]).type,
+    "__pytype__": _decode_pytype,
+    "__handle__": _decode_handle,
+}
 
 
 def write_message(fd, data):
@@ -235,7 +276,8 @@ def mutable_arguments(args, before):
     changed = {}
     for i, (arg, copy) in enumerate(zip(args, before)):
         if isinstance(arg, np.ndarray):
-            if copy is None or copy.shape != arg.shape or not np.array_equal(copy, arg, equal_nan=arg.dtype.kind in "fc"):
+            # bitwise: an entry changed from one NaN to another also counts as a change
+            if copy is None or copy.shape != arg.shape or copy.dtype != arg.dtype or copy.tobytes() != arg.tobytes():
                 changed[str(i)] = arg
         elif isinstance(arg, (dict, list)):
             changed[str(i)] = arg
