@@ -131,7 +131,7 @@ def main(argv=None):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
         p.add_argument("--student", action="append", help="only this student (repeatable)")
-        p.add_argument("--jobs", type=int, default=None, help="parallel grading workers (default: one per core)")
+        p.add_argument("--jobs", type=int, default=None, help="parallel grading workers (default: one per core, plus one)")
         if name == "autograde":
             p.add_argument("--dask", metavar="ADDRESS|local",
                            help="execute notebooks on a Dask cluster: 'local' starts one on this machine, "

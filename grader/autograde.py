@@ -116,10 +116,19 @@ def _grade_in_worker(assignment, student, notebook):
                      on_notebook=lambda s, name: queue.put((s, name)), notebook=notebook)
 
 
-def default_jobs():
+def usable_cores():
     import os
 
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def default_jobs():
+    """Parallel grading workers: one per core, plus one.
+
+    A worker whose student is stuck in an infinite loop waits for the cell's time limit, and
+    its looping student process runs at a lower priority; the extra worker keeps the cores busy.
+    """
+    return usable_cores() + 1
 
 
 def autograde_class(course=None, assignments=None, students=None, progress=True, jobs=None, notebooks=None):
@@ -130,7 +139,7 @@ def autograde_class(course=None, assignments=None, students=None, progress=True,
     - assignments: names to grade (default: all)
     - students: student ids to grade (default: everyone who submitted)
     - progress: show a tqdm bar naming student and notebook
-    - jobs: worker processes (default: one per core); 1 grades in this process
+    - jobs: worker processes (default: one per core, plus one); 1 grades in this process
     - notebooks: optional dict student_id -> notebook name: grade only that notebook of that student
 
     Each submission is graded by nbgrader's autograde in one worker; the

@@ -367,7 +367,7 @@ def bench_class(course=None, size=BENCH_SIZE, jobs=None, keep=None, out=sys.stdo
     Inputs:
     - course: the course whose notebooks are graded (default: this repository); never modified
     - size: submissions in the class (default 50)
-    - jobs: the kit's parallel workers (default: one per core)
+    - jobs: the kit's parallel workers (default: one per core, plus one)
     - keep: a folder to keep the two course copies in (default: temporary, removed)
     - plain: also grade with plain nbgrader (False: the kit and the floor only)
 

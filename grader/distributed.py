@@ -112,9 +112,9 @@ def local_cluster(workers=None):
     """
     from distributed import LocalCluster
 
-    from .autograde import default_jobs
+    from .autograde import usable_cores
 
-    cluster = LocalCluster(n_workers=workers or default_jobs(), threads_per_worker=1, processes=True,
+    cluster = LocalCluster(n_workers=workers or usable_cores(), threads_per_worker=1, processes=True,
                            dashboard_address=None, silence_logs=logging.ERROR)
     try:
         yield cluster.scheduler_address

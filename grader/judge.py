@@ -349,6 +349,12 @@ class RemoteDict(MutableMapping):
     def __delitem__(self, key):
         self._item("delete", key)
 
+    def update(self, other=(), **kwargs):
+        """All the items in one request (MutableMapping.update would send one per item)."""
+        items = dict(other, **kwargs)
+        if items:
+            self._item("update", value=items)
+
     def __iter__(self):
         return iter(self._keys())
 

@@ -71,6 +71,8 @@ def _encode(value, buffers, keep, depth):
         return [_encode(v, buffers, keep, depth + 1) for v in value]
     if kind is tuple:
         return {"__tuple__": [_encode(v, buffers, keep, depth + 1) for v in value]}
+    if kind is dict and all(type(k) is str and k[:2] != "__" for k in value):
+        return {k: _encode(v, buffers, keep, depth + 1) for k, v in value.items()}
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int) and not isinstance(value, bool):

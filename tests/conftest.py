@@ -33,6 +33,37 @@ def run_grader(root, *args, timeout=1800):
     return proc
 
 
+#: The cell time limit is wall-clock: on a loaded machine a slow test cell could time out in one run
+#: and not in the other. Tests that compare two ways of grading allow their copy more time.
+GENEROUS_TIMEOUT = "\nc.SplitExecute.timeout = 600\n"
+
+
+def released_class(dest, students):
+    """A released copy of the course in dest with one submission per student; returns its Course.
+
+    students: student id -> {function: new source of its solution cell}, or None for the untouched release.
+    """
+    from grader.course import Course
+    from grader.submissions import build_submission, function_cell
+
+    root = copy_course(dest)
+    with open(root / "nbgrader_config.py", "a") as f:
+        f.write(GENEROUS_TIMEOUT)
+    run_grader(root, "release")
+    course = Course(root)
+    for student, replacements in students.items():
+        build_submission(course, ASSIGNMENT, student, blank=replacements is None,
+                         replacements={function_cell(f): s for f, s in (replacements or {}).items()})
+    return course
+
+
+def gradebook_scores(course):
+    """(student, notebook, grade_id) -> (score, max_score) of every graded test cell in the gradebook."""
+    from grader import grades
+
+    return {(r.student_id, r.notebook, r.grade_id): (r.score, r.max_score) for r in grades.test_scores(course)}
+
+
 @pytest.fixture(scope="session")
 def repo():
     return REPO

@@ -6,13 +6,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import ASSIGNMENT, REPO, copy_course, run_grader
+from conftest import ASSIGNMENT, REPO, gradebook_scores, released_class, run_grader
 from grader import catalog
-from grader.course import Course
 from grader.execution import pack_job, run_job
-from grader import grades
 from grader.sandbox import sandbox_works
-from grader.submissions import build_submission, function_cell
 
 SANDBOXED, WHY_NOT = sandbox_works()
 pytestmark = pytest.mark.skipif(not SANDBOXED and os.environ.get("CI") != "true",
@@ -24,9 +21,6 @@ CLASS = {
     "untouched_release": None,
     "momentum_sign": {catalog.MOMENTUM_SIGN.function: catalog.MOMENTUM_SIGN.source},
 }
-# The cell time limit is wall-clock: on a loaded machine a slow test cell could time out in one run
-# and not in the other. These tests compare engines, not time limits, so their copy allows more time.
-GENEROUS_TIMEOUT = "\nc.SplitExecute.timeout = 600\n"
 
 
 def meta(grade_id, **flags):
@@ -80,25 +74,13 @@ def test_a_job_runs_on_a_worker_as_plain_data(tmp_path):
 
 @pytest.fixture(scope="module")
 def small_class(tmp_path_factory):
-    root = copy_course(tmp_path_factory.mktemp("course"))
-    with open(root / "nbgrader_config.py", "a") as f:
-        f.write(GENEROUS_TIMEOUT)
-    run_grader(root, "release")
-    course = Course(root)
-    for student, replacements in CLASS.items():
-        build_submission(course, ASSIGNMENT, student, blank=replacements is None,
-                         replacements={function_cell(f): s for f, s in (replacements or {}).items()})
-    return course
-
-
-def graded_scores(course):
-    return {(r.student_id, r.notebook, r.grade_id): (r.score, r.max_score) for r in grades.test_scores(course)}
+    return released_class(tmp_path_factory.mktemp("course"), CLASS)
 
 
 def test_grades_on_a_local_dask_cluster_equal_local_grading(small_class):
     course = small_class
     run_grader(course.root, "autograde", "--jobs", "2")
-    local = graded_scores(course)
+    local = gradebook_scores(course)
     students = {s for s, _, _ in local}
     assert students == set(CLASS)
 
@@ -110,7 +92,7 @@ def test_grades_on_a_local_dask_cluster_equal_local_grading(small_class):
     notebooks = len(course.source_notebooks(ASSIGNMENT))
     assert f"Dask workers executed {len(CLASS) * notebooks} notebooks (2 workers)" in proc.stdout, proc.stdout
     assert f"autograded {len(CLASS)} of {len(CLASS)} submissions" in proc.stdout
-    remote = graded_scores(course)
+    remote = gradebook_scores(course)
     assert remote == local
     # and the grades are the expected ones: not everything zero, not everything full
     assert all(score == top for (s, _, _), (score, top) in local.items() if s == "full_marks")

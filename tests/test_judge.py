@@ -10,6 +10,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from grader import wire
 from grader.judge import NotebookRun
+from grader.zygote import Zygote
 from grader.sandbox import sandbox_works
 
 SANDBOXED, WHY_NOT = sandbox_works()
@@ -61,9 +62,20 @@ def workdir():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def run(nb, workdir, timeout=10, **kwargs):
-    NotebookRun(nb, workdir, reference=lambda notebooks: {}, timeout=timeout, sandboxed=SANDBOXED,
-                uid=61999, **kwargs).run()
+@pytest.fixture(params=["own process", "forked by the zygote"])
+def zygote(request, workdir):
+    """Judge tests run both ways: a student process of its own, and one forked by a Zygote."""
+    if request.param == "own process":
+        yield None
+        return
+    zygote = Zygote(workdir, sandboxed=SANDBOXED, uid=61999)
+    yield zygote
+    zygote.stop()
+
+
+def run(nb, workdir, timeout=10, reference=None, zygote=None, **kwargs):
+    NotebookRun(nb, workdir, reference=reference or (lambda notebooks: {}), timeout=timeout, sandboxed=SANDBOXED,
+                uid=61999, zygote=zygote, **kwargs).run()
     scores = {}
     for cell in nb.cells:
         grade_id = cell.metadata["nbgrader"]["grade_id"]
@@ -77,14 +89,14 @@ def text_of(cell):
     return "".join(o.get("text", "") + o.get("evalue", "") for o in cell.outputs)
 
 
-def test_correct_code_gets_full_marks(workdir):
-    assert run(notebook(GOOD), workdir) == {"double": 2.0, "triple": 2.0}
+def test_correct_code_gets_full_marks(workdir, zygote):
+    assert run(notebook(GOOD), workdir, zygote=zygote) == {"double": 2.0, "triple": 2.0}
 
 
-def test_student_outputs_in_graded_cells_are_discarded(workdir):
+def test_student_outputs_in_graded_cells_are_discarded(workdir, zygote):
     nb = notebook("def double(x):\n    return x")
     nb.cells[2].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2.0"}, execution_count=1)]
-    assert run(nb, workdir)["double"] == 0.0
+    assert run(nb, workdir, zygote=zygote)["double"] == 0.0
 
 
 @pytest.mark.parametrize("attack", [
@@ -94,52 +106,52 @@ def test_student_outputs_in_graded_cells_are_discarded(workdir):
     "import sys\nsys.excepthook = lambda *a: None\nsys.stdout = open('/dev/null', 'w')",
     "Checks = None\nassert_allclose = lambda *a, **k: None",
 ])
-def test_monkeypatching_in_student_code_cannot_change_verdicts(workdir, attack):
-    scores = run(notebook(attack + "\ndef double(x):\n    return x + 10"), workdir)
+def test_monkeypatching_in_student_code_cannot_change_verdicts(workdir, attack, zygote):
+    scores = run(notebook(attack + "\ndef double(x):\n    return x + 10"), workdir, zygote=zygote)
     assert scores == {"double": 0.0, "triple": 2.0}
 
 
 @pytest.mark.parametrize("exit_call", ["import os; os._exit(0)", "import sys; sys.exit(3)",
                                        "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
-def test_exiting_costs_only_that_functions_checks(workdir, exit_call):
+def test_exiting_costs_only_that_functions_checks(workdir, exit_call, zygote):
     nb = notebook(f"def double(x):\n    {exit_call}")
-    scores = run(nb, workdir)
+    scores = run(nb, workdir, zygote=zygote)
     assert scores == {"double": 0.0, "triple": 2.0}
     assert "student process" in text_of(nb.cells[2]) or "SystemExit: 3" in text_of(nb.cells[2])
 
 
-def test_infinite_loop_times_out_and_the_rest_is_graded(workdir):
+def test_infinite_loop_times_out_and_the_rest_is_graded(workdir, zygote):
     nb = notebook("def double(x):\n    while True:\n        pass")
-    scores = run(nb, workdir, timeout=2)
+    scores = run(nb, workdir, timeout=2, zygote=zygote)
     assert scores == {"double": 0.0, "triple": 2.0}
     assert "stopped after 2 s" in text_of(nb.cells[2])
 
 
-def test_infinite_loop_at_top_level_of_a_cell(workdir):
+def test_infinite_loop_at_top_level_of_a_cell(workdir, zygote):
     nb = notebook("import time\ntime.sleep(1000)\n" + GOOD)
-    scores = run(nb, workdir, timeout=2)
+    scores = run(nb, workdir, timeout=2, zygote=zygote)
     assert scores == {"double": 0.0, "triple": 2.0}
 
 
-def test_memory_bomb_is_stopped_by_the_limit(workdir):
+def test_memory_bomb_is_stopped_by_the_limit(workdir, zygote):
     nb = notebook("def double(x):\n    big = np.ones((1 << 40,), dtype=np.uint8)\n    return 2 * x")
-    assert run(nb, workdir) == {"double": 0.0, "triple": 2.0}
+    assert run(nb, workdir, zygote=zygote) == {"double": 0.0, "triple": 2.0}
     assert "MemoryError" in text_of(nb.cells[2])
 
 
-def test_fork_bomb_is_stopped_by_the_limit(workdir):
+def test_fork_bomb_is_stopped_by_the_limit(workdir, zygote):
     bomb = "import os\ndef double(x):\n    while True:\n        os.fork()\n"
-    assert run(notebook(bomb), workdir, timeout=5) == {"double": 0.0, "triple": 2.0}
+    assert run(notebook(bomb), workdir, timeout=5, zygote=zygote) == {"double": 0.0, "triple": 2.0}
 
 
-def test_huge_output_is_truncated_and_costs_nothing(workdir):
+def test_huge_output_is_truncated_and_costs_nothing(workdir, zygote):
     nb = notebook("print('x' * (100 * 1024 * 1024))\n" + GOOD)
-    assert run(nb, workdir) == {"double": 2.0, "triple": 2.0}
+    assert run(nb, workdir, zygote=zygote) == {"double": 2.0, "triple": 2.0}
     assert "output truncated" in text_of(nb.cells[1])
     assert len(text_of(nb.cells[1])) < 200_000
 
 
-def test_the_sandbox_sees_no_network_and_no_files_outside(workdir):
+def test_the_sandbox_sees_no_network_and_no_files_outside(workdir, zygote):
     probe = """import os, socket
 seen = []
 for path in ['/work', '/root', '/etc/passwd', '/home', '/var', os.path.expanduser('~')]:
@@ -155,14 +167,14 @@ except OSError as exc:
     nb = notebook(probe)
     if not SANDBOXED:
         pytest.skip("unsandboxed")
-    assert run(nb, workdir) == {"double": 2.0, "triple": 2.0}
+    assert run(nb, workdir, zygote=zygote) == {"double": 2.0, "triple": 2.0}
     out = text_of(nb.cells[1])
     assert "network blocked" in out and "NETWORK OPEN" not in out
     assert "SEEN ['/home', '/root'" in out or "SEEN ['/root'" in out or "SEEN ['/home']" in out
     assert "/work/" not in out and "'/etc/passwd'" not in out
 
 
-def test_known_good_binds_reference_functions_for_composites(workdir):
+def test_known_good_binds_reference_functions_for_composites(workdir, zygote):
     """A composite judged with known-good parts: the student's buggy part is not used."""
     composite = "def part(x):\n    return x + 100  # buggy\n\ndef whole(x):\n    return part(x) * 2"
     test = """checks = Checks(points=2)
@@ -176,12 +188,11 @@ checks.score()"""
         new_code_cell(test, metadata=meta("whole", "test")),
     ])
     reference = {"part": lambda x: x + 1}
-    NotebookRun(nb, workdir, reference=lambda notebooks: reference, timeout=10, sandboxed=SANDBOXED,
-                uid=61999).run()
+    run(nb, workdir, reference=lambda notebooks: reference, zygote=zygote)
     assert nb.cells[2].outputs[-1]["data"]["text/plain"] == "2.0"
 
 
-def test_student_objects_stay_in_the_sandbox_behind_proxies(workdir):
+def test_student_objects_stay_in_the_sandbox_behind_proxies(workdir, zygote):
     model = """class Model:
     def __init__(self, scale):
         self.params = {'W': np.ones((2, 2)) * scale}
@@ -199,7 +210,79 @@ checks.score()"""
         new_code_cell(model, metadata=meta("Model_solution", "solution")),
         new_code_cell(test, metadata=meta("Model", "test")),
     ])
-    NotebookRun(nb, workdir, reference=lambda n: {}, timeout=10, sandboxed=SANDBOXED, uid=61999).run()
+    run(nb, workdir, zygote=zygote)
+    assert nb.cells[2].outputs[-1]["data"]["text/plain"] == "2.0", nb.cells[2].outputs
+
+
+def solution_notebook_file(folder, name, source):
+    """Write a notebook with one solution cell (an earlier notebook of the student's) into folder."""
+    nb = new_notebook(cells=[new_code_cell(source, metadata=meta("part_solution", "solution"))])
+    path = os.path.join(folder, name)
+    nbformat.write(nb, path)
+    if os.geteuid() == 0:
+        os.chown(path, 61999, 61999)
+
+
+def test_known_good_reaches_functions_imported_from_another_notebook(workdir, zygote):
+    """A student's composite imported with import_solutions calls the known-good part, not its own."""
+    solution_notebook_file(workdir, "parts.ipynb",
+                           "def part(x):\n    return x + 100  # buggy\n\ndef whole(x):\n    return part(x) * 2")
+    setup = SETUP + "\nfrom nnkit.notebooks import import_solutions\nglobals().update(import_solutions('parts.ipynb'))"
+    test = """checks = Checks(points=2)
+with known_good(globals(), ['ref.ipynb'], ['part', 'whole']):
+    with checks.check('whole'):
+        assert_allclose(whole(np.ones(2)), 2 * np.ones(2) + 2, name='out')
+checks.score()"""
+    nb = new_notebook(cells=[new_code_cell(setup, metadata=meta("setup", "given")),
+                             new_code_cell(test, metadata=meta("whole", "test"))])
+    reference = {"part": lambda x: x + 1, "whole": lambda x: (x + 1) * 2}
+    run(nb, workdir, reference=lambda notebooks: reference, zygote=zygote,
+        verified={"whole"}, functions=["part", "whole"])
+    assert nb.cells[1].outputs[-1]["data"]["text/plain"] == "2.0", nb.cells[1].outputs
+
+
+def test_every_notebook_gets_a_fresh_process_from_the_zygote(workdir):
+    zygote = Zygote(workdir, sandboxed=SANDBOXED, uid=61999)
+    first = new_notebook(cells=[new_code_cell("import numpy\nnumpy.leaked = 1\nleft_over = 2\nimport os\n"
+                                              "print('PID', os.getpid(), os.getppid())",
+                                              metadata=meta("leak", "solution"))])
+    second = new_notebook(cells=[new_code_cell("import numpy, os\nprint('LEAK', hasattr(numpy, 'leaked'), "
+                                               "'left_over' in globals(), os.nice(0))",
+                                               metadata=meta("look", "solution"))])
+    try:
+        run(first, workdir, zygote=zygote)
+        run(second, workdir, zygote=zygote)
+    finally:
+        zygote.stop()
+    assert "LEAK False False 10" in text_of(second.cells[0])
+
+
+def test_model_gradients_are_sampled_at_the_requested_entries(workdir, zygote):
+    model = """class Model:
+    def __init__(self):
+        self.params = {'W': np.linspace(-1, 1, 12).reshape(3, 4), 'b': np.zeros(4)}
+    def loss(self, X, y=None):
+        scores = X @ self.params['W'] + self.params['b']
+        return 0.5 * float(np.sum(scores ** 2)), {'W': X.T @ scores, 'b': scores.sum(axis=0)}"""
+    test = """from nnkit.gradient_check import eval_numerical_param_gradients
+from nnkit.checks import assert_gradient_matches
+checks = Checks(points=2)
+with checks.check('sampled'):
+    m = Model()
+    X = np.arange(6.0).reshape(2, 3) / 6
+    _, grads = m.loss(X)
+    numerical = eval_numerical_param_gradients(m, X, None, entries=5, seed=3)
+    print('EVALUATED', {k: int((~np.isnan(v)).sum()) for k, v in sorted(numerical.items())})
+    for name in numerical:
+        assert_gradient_matches(grads[name], numerical[name], name=name)
+checks.score()"""
+    nb = new_notebook(cells=[
+        new_code_cell(SETUP, metadata=meta("setup", "given")),
+        new_code_cell(model, metadata=meta("Model_solution", "solution")),
+        new_code_cell(test, metadata=meta("Model", "test")),
+    ])
+    run(nb, workdir, zygote=zygote)
+    assert "EVALUATED {'W': 5, 'b': 4}" in text_of(nb.cells[2])
     assert nb.cells[2].outputs[-1]["data"]["text/plain"] == "2.0", nb.cells[2].outputs
 
 

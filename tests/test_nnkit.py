@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from nnkit import checks as checks_module
-from nnkit.checks import Checks, assert_allclose, assert_rel_error, assert_shape, assert_unchanged
+from nnkit.checks import (Checks, assert_allclose, assert_gradient_matches, assert_rel_error, assert_shape,
+                          assert_unchanged)
 from nnkit.data import get_data, load_cifar10_data, load_digits_data
 from nnkit.gradient_check import (eval_numerical_gradient, eval_numerical_gradient_array,
                                   eval_numerical_param_gradients, grad_check_sparse, rel_error)
@@ -76,6 +77,30 @@ def test_param_gradients_see_perturbations_through_copies():
     for name in grads:
         assert rel_error(grads[name], numerical[name]) < 1e-7
     assert model.params["W"] is W_before
+
+
+def test_param_gradients_at_sampled_entries_are_nan_elsewhere():
+    model = _LinearSoftmax()
+    rng = np.random.RandomState(5)
+    X, y = rng.randn(6, 4), rng.randint(3, size=6)
+    _, grads = model.loss(X, y)
+    numerical = eval_numerical_param_gradients(model, X, y, entries=5, seed=1)
+    for name in grads:
+        evaluated = ~np.isnan(numerical[name])
+        assert evaluated.sum() == min(5, grads[name].size)
+        assert rel_error(grads[name][evaluated], numerical[name][evaluated]) < 1e-7
+    again = eval_numerical_param_gradients(model, X, y, entries=5, seed=1)
+    assert all(np.array_equal(np.isnan(again[k]), np.isnan(numerical[k])) for k in grads)
+
+
+def test_assert_gradient_matches_checks_evaluated_entries_and_finiteness():
+    numerical = np.array([[1.0, np.nan], [np.nan, 2.0]])
+    assert_gradient_matches(np.array([[1.0, 99.0], [-5.0, 2.0]]), numerical)
+    for bad in (np.array([[1.5, 0.0], [0.0, 2.0]]), np.array([[1.0, np.inf], [0.0, 2.0]]), np.ones(4)):
+        with pytest.raises(AssertionError):
+            assert_gradient_matches(bad, numerical)
+    with pytest.raises(AssertionError, match="no numerical gradient"):
+        assert_gradient_matches(np.ones((2, 2)), np.full((2, 2), np.nan))
 
 
 # --- checks (test-cell partial credit) --------------------------------------------------------

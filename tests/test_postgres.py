@@ -17,11 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ASSIGNMENT, copy_course, run_grader
+from conftest import gradebook_scores, released_class, run_grader
 from grader import catalog
 from grader.course import Course
-from grader import grades
-from grader.submissions import build_submission, function_cell
 
 PG_PROGRAMS = ("initdb", "pg_ctl", "postgres")
 DB_USER, DB_NAME = "grader", "gradebook"
@@ -33,9 +31,6 @@ CLASS = {
     "momentum_sign": {catalog.MOMENTUM_SIGN.function: catalog.MOMENTUM_SIGN.source},
     "cache_in_place": {catalog.RELU_BACKWARD_MODIFIES_CACHE.function: catalog.RELU_BACKWARD_MODIFIES_CACHE.source},
 }
-# The cell time limit is wall-clock: on a loaded machine a slow test cell could time out in one run
-# and not in the other. This test compares gradebooks, not time limits, so its copy allows more time.
-GENEROUS_TIMEOUT = "\nc.SplitExecute.timeout = 600\n"
 
 
 def postgres_bin():
@@ -131,19 +126,7 @@ def postgres():
 
 @pytest.fixture(scope="module")
 def small_class(tmp_path_factory):
-    root = copy_course(tmp_path_factory.mktemp("course"))
-    with open(root / "nbgrader_config.py", "a") as f:
-        f.write(GENEROUS_TIMEOUT)
-    run_grader(root, "release")
-    course = Course(root)
-    for student, replacements in CLASS.items():
-        build_submission(course, ASSIGNMENT, student, blank=replacements is None,
-                         replacements={function_cell(f): s for f, s in (replacements or {}).items()})
-    return course
-
-
-def scores(course):
-    return {(r.student_id, r.notebook, r.grade_id): (r.score, r.max_score) for r in grades.test_scores(course)}
+    return released_class(tmp_path_factory.mktemp("course"), CLASS)
 
 
 def submissions_per_student(server):
@@ -158,7 +141,7 @@ def test_parallel_grading_into_postgres_gives_the_sqlite_grades(small_class, pos
     with pytest.MonkeyPatch.context() as patch:                  # the SQLite gradebook, as a reference
         patch.delenv("GRADER_DB_URL", raising=False)
         run_grader(course.root, "autograde", "--jobs", "2")
-        sqlite_scores = scores(Course(course.root))
+        sqlite_scores = gradebook_scores(Course(course.root))
     assert {s for s, _, _ in sqlite_scores} == set(CLASS)
 
     with pytest.MonkeyPatch.context() as patch:                  # run_grader passes os.environ on
@@ -168,12 +151,12 @@ def test_parallel_grading_into_postgres_gives_the_sqlite_grades(small_class, pos
         run_grader(course.root, "release")
         run_grader(course.root, "autograde", "--jobs", "2")
         assert submissions_per_student(postgres) == {student: 1 for student in CLASS}
-        assert scores(pg_course) == sqlite_scores
+        assert gradebook_scores(pg_course) == sqlite_scores
 
         # grading again (e.g. after a fix to the tests) replaces the submissions, never adds to them
         run_grader(course.root, "autograde", "--jobs", "2", "--student", "full_marks", "--student", "momentum_sign")
         assert submissions_per_student(postgres) == {student: 1 for student in CLASS}
-        assert scores(Course(course.root)) == sqlite_scores
+        assert gradebook_scores(Course(course.root)) == sqlite_scores
 
     # and the grades are the expected ones
     assert all(score == top for (s, _, _), (score, top) in sqlite_scores.items() if s == "full_marks")
