@@ -213,9 +213,13 @@ class StudentProcess:
                 args, kwargs = message.get("args", []), message.get("kwargs", {})
                 before = wire.snapshot_arrays(args)
                 result = function(*args, **kwargs)
-                reply = {"type": "callback_result", "ok": True, "result": result,
-                         "args_changed": wire.mutable_arguments(args, before),
-                         "kwargs_changed": {k: v for k, v in kwargs.items() if isinstance(v, (np.ndarray, dict, list))}}
+                reply = {"type": "callback_result", "ok": True, "result": result}
+                changed_args = wire.mutable_arguments(args, before)
+                changed_kwargs = {k: v for k, v in kwargs.items() if isinstance(v, (np.ndarray, dict, list))}
+                if changed_args:
+                    reply["args_changed"] = changed_args
+                if changed_kwargs:
+                    reply["kwargs_changed"] = changed_kwargs
             except Exception as exc:  # a reference function rejecting the student's arguments
                 reply = {"type": "callback_result", "ok": False, "error": f"{type(exc).__name__}: {exc}"}
         try:

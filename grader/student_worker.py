@@ -24,6 +24,8 @@ OUTPUT_LIMIT = 64 * 1024
 #: student code runs at a lower CPU priority than the grader: a runaway loop waiting for its
 #: time limit then slows the grading of other submissions as little as possible
 STUDENT_NICENESS = 10
+#: fields of a reply that are left out when empty
+OPTIONAL_FIELDS = ("stdout", "stderr", "error", "args_changed", "kwargs_changed", "figures")
 
 
 class CappedText(io.TextIOBase):
@@ -84,6 +86,9 @@ class Worker:
 
     def send(self, message):
         self.guard_forks()
+        for key in OPTIONAL_FIELDS:   # smaller messages: the judge reads a missing field as empty
+            if key in message and not message[key]:
+                del message[key]
         wire.write_message(self.out_fd, wire.encode(message, keep=self.keep))
 
     def receive(self):
