@@ -58,6 +58,11 @@ def encode(value, keep=None):
     return _LENGTH.pack(len(payload)) + payload
 
 
+#: exact types that JSON carries as they are (bool, and int within 64 bits; float only when finite:
+#: those go through _encode)
+_PLAIN = frozenset((str, bool, type(None)))
+
+
 def _encode(value, buffers, keep, depth):
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
@@ -68,11 +73,11 @@ def _encode(value, buffers, keep, depth):
         buffers.append(value.tobytes())   # C order, whatever the array's layout
         return {"__ndarray__": len(buffers) - 1, "dtype": value.dtype.str, "shape": list(value.shape)}
     if kind is list:
-        return [_encode(v, buffers, keep, depth + 1) for v in value]
+        return [v if type(v) in _PLAIN else _encode(v, buffers, keep, depth + 1) for v in value]
     if kind is tuple:
-        return {"__tuple__": [_encode(v, buffers, keep, depth + 1) for v in value]}
+        return {"__tuple__": [v if type(v) in _PLAIN else _encode(v, buffers, keep, depth + 1) for v in value]}
     if kind is dict and all(type(k) is str and k[:2] != "__" for k in value):
-        return {k: _encode(v, buffers, keep, depth + 1) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else _encode(v, buffers, keep, depth + 1) for k, v in value.items()}
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
@@ -139,6 +144,16 @@ def decode(payload, resolve=None):
 
 
 def _dtype(text):
+    dtype = _DTYPES.get(text) if type(text) is str else None
+    if dtype is None:
+        dtype = _DTYPES[str(text)] = _checked_dtype(text)
+    return dtype
+
+
+_DTYPES = {}
+
+
+def _checked_dtype(text):
     try:
         dtype = np.dtype(str(text))
     except TypeError as exc:
@@ -160,7 +175,7 @@ def _decode(value, buffers, resolve, depth):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, list):
-        return [_decode(v, buffers, resolve, depth + 1) for v in value]
+        return [v if type(v) in _SCALARS else _decode(v, buffers, resolve, depth + 1) for v in value]
     if not isinstance(value, dict):
         raise WireError("unexpected value in message")
     for key in value:    # a tagged value has its tag among its (few) keys; plain dicts have none
@@ -169,14 +184,21 @@ def _decode(value, buffers, resolve, depth):
             if decoder is None:
                 raise WireError(f"unknown tag {key!r}")
             return decoder(value, buffers, resolve, depth)
-    return {k: _decode(v, buffers, resolve, depth + 1) for k, v in value.items()}
+    return {k: v if type(v) in _SCALARS else _decode(v, buffers, resolve, depth + 1) for k, v in value.items()}
+
+
+#: what JSON decodes to that needs no further decoding
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 def _decode_ndarray(value, buffers, resolve, depth):
     dtype = _dtype(value.get("dtype"))
     shape = value.get("shape")
-    if not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape):
+    if type(shape) is not list:
         raise WireError("bad array shape")
+    for size in shape:
+        if type(size) is not int or size < 0:
+            raise WireError("bad array shape")
     buf = _buffer(buffers, value["__ndarray__"])
     if math.prod(shape) * dtype.itemsize != len(buf):
         raise WireError("array size does not match its shape")
