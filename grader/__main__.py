@@ -49,7 +49,7 @@ def cmd_autograde(course, args):
 def cmd_feedback(course, args):
     from .feedback import feedback_class
 
-    results = feedback_class(course, args.assignment)
+    results = feedback_class(course, args.assignment, jobs=args.jobs)
     print(f"feedback for {sum(r[2] for r in results)} of {len(results)} submissions under {course.feedback_dir}")
     return 0
 
@@ -131,7 +131,8 @@ def main(argv=None):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
         p.add_argument("--student", action="append", help="only this student (repeatable)")
-        p.add_argument("--jobs", type=int, default=None, help="parallel grading workers (default: one per core, plus one)")
+        p.add_argument("--jobs", type=int, default=None,
+                       help="parallel workers (default: one per core, plus one, for autograde; one per core for feedback)")
         if name == "autograde":
             p.add_argument("--dask", metavar="ADDRESS|local",
                            help="execute notebooks on a Dask cluster: 'local' starts one on this machine, "

@@ -1,6 +1,8 @@
 """Per-student feedback with nbgrader's generate_feedback (hidden tests removed by HideHiddenTests),
 plus a page of grading notes for what happened to the submission as a whole."""
 import html
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 from tqdm import tqdm
 
@@ -10,25 +12,60 @@ from .course import Course
 NOTES_PAGE = "grading_notes.html"
 
 
-def feedback_class(course=None, assignments=None, progress=True):
-    """Generate feedback/<student>/<assignment>/*.html for every graded submission.
+def feedback_class(course=None, assignments=None, progress=True, jobs=None):
+    """Generate feedback/<student>/<assignment>/*.html for every graded submission, in parallel.
+
+    Inputs:
+    - jobs: worker processes (default: one per core); 1 generates in this process
 
     Returns a list of (student_id, assignment, success, message).
     """
+    from .autograde import usable_cores
+
     course = course or Course()
     status = load_status(course)
-    jobs = sorted(key for key in status if assignments is None or key[1] in assignments)
+    work = sorted(key for key in status if assignments is None or key[1] in assignments)
+    jobs = min(jobs or usable_cores(), max(1, len(work)))
     results = []
-    for student, assignment in tqdm(jobs, desc="feedback", unit="submission", disable=not progress):
-        message = ""
-        if (course.autograded_dir / student / assignment).is_dir():
-            result = course.api.generate_feedback(assignment, student, force=True)
-            if not result.get("success"):
-                message = (result.get("error") or result.get("log") or "").strip()[-300:]
-                tqdm.write(f"no feedback for {student}/{assignment}: {message}")
-        write_notes(course, status[(student, assignment)])
-        results.append((student, assignment, not message, message))
+    with tqdm(total=len(work), desc="feedback", unit="submission", disable=not progress) as bar:
+        if jobs == 1:
+            messages = (_feedback_one(course, student, assignment) for student, assignment in work)
+        else:
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_init_worker, initargs=(str(course.root),))
+            messages = pool.map(_feedback_in_worker, work)
+        try:
+            for (student, assignment), message in zip(work, messages):
+                if message:
+                    tqdm.write(f"no feedback for {student}/{assignment}: {message}")
+                write_notes(course, status[(student, assignment)])
+                results.append((student, assignment, not message, message))
+                bar.update(1)
+        finally:
+            if jobs != 1:
+                pool.shutdown()
     return results
+
+
+def _feedback_one(course, student, assignment):
+    """nbgrader generate_feedback for one graded submission; returns '' or what went wrong."""
+    if not (course.autograded_dir / student / assignment).is_dir():
+        return ""
+    result = course.api.generate_feedback(assignment, student, force=True)
+    if result.get("success"):
+        return ""
+    return (result.get("error") or result.get("log") or "").strip()[-300:]
+
+
+_worker = {}
+
+
+def _init_worker(root):
+    _worker["course"] = Course(root)
+
+
+def _feedback_in_worker(key):
+    return _feedback_one(_worker["course"], *key)
 
 
 def write_notes(course, outcome):

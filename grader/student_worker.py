@@ -12,6 +12,7 @@ import base64
 import contextlib
 import io
 import os
+import re
 import resource
 import sys
 import time
@@ -24,6 +25,8 @@ OUTPUT_LIMIT = 64 * 1024
 #: student code runs at a lower CPU priority than the grader: a runaway loop waiting for its
 #: time limit then slows the grading of other submissions as little as possible
 STUDENT_NICENESS = 10
+#: lines IPython would rewrite: magics, shell escapes, help requests
+IPYTHON_SYNTAX = re.compile(r"^\s*[%!]|\?\s*$", re.MULTILINE)
 #: fields of a reply that are left out when empty
 OPTIONAL_FIELDS = ("stdout", "stderr", "error", "args_changed", "kwargs_changed", "figures")
 
@@ -142,12 +145,22 @@ class Worker:
                 "figures": self.collect_figures()}
 
     def transform(self, source):
-        """IPython syntax (magics, shell escapes) to Python, as a notebook kernel would do it."""
+        """IPython syntax (magics, shell escapes) to Python, as a notebook kernel would do it.
+
+        Cells that are plain Python (no line starting with % or !, none ending with ?, and
+        compiling as they are) are left alone without importing IPython.
+        """
+        self.ns.setdefault("get_ipython", lambda: _QuietShell())
+        if not IPYTHON_SYNTAX.search(source):
+            try:
+                compile(source, "<cell>", "exec")
+                return source
+            except (SyntaxError, ValueError):  # pasted prompts, indented cells, ...: IPython's job
+                pass
         try:
             from IPython.core.inputtransformer2 import TransformerManager
         except ImportError:  # plain Python cells still run
             return source
-        self.ns.setdefault("get_ipython", lambda: _QuietShell())
         try:
             return TransformerManager().transform_cell(source)
         except Exception:  # leave it to the compiler to report
@@ -421,10 +434,6 @@ def preload():
     import importlib.util
 
     import numpy  # noqa: F401
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
-    except ImportError:  # IPython syntax is optional for grading
-        pass
     try:
         import matplotlib
     except ImportError:  # plotting too

@@ -315,6 +315,11 @@ def snapshot_arrays(args):
 def copy_back(before, after):
     """Make the caller's argument `before` reflect what the callee did to its copy `after` in place."""
     if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
+        if before.shape != after.shape and before.size == after.size:
+            try:   # the callee reshaped the array in place (x.shape = ...): so does the caller's
+                before.shape = after.shape
+            except (AttributeError, ValueError):  # a view that cannot be reshaped without a copy
+                return
         if before.shape == after.shape and before.flags.writeable:
             try:
                 np.copyto(before, after, casting="unsafe")

@@ -214,6 +214,24 @@ checks.score()"""
     assert nb.cells[2].outputs[-1]["data"]["text/plain"] == "2.0", nb.cells[2].outputs
 
 
+def test_changes_to_arguments_reach_the_caller_as_in_one_process(workdir, zygote):
+    """In-place changes (values, and x.shape = ...) are seen by the test, as in a plain kernel."""
+    code = "def flatten(x, stats):\n    x.shape = (x.shape[0], -1)\n    x[0, 0] = 99.0\n    stats['seen'] = 1\n    return x"
+    test = """checks = Checks(points=2)
+with checks.check('in place'):
+    x, stats = np.zeros((2, 3, 2)), {}
+    out = flatten(x, stats)
+    assert x.shape == (2, 6) and x[0, 0] == 99.0 and stats == {'seen': 1}, (x.shape, stats)
+checks.score()"""
+    nb = new_notebook(cells=[
+        new_code_cell(SETUP, metadata=meta("setup", "given")),
+        new_code_cell(code, metadata=meta("flatten_solution", "solution")),
+        new_code_cell(test, metadata=meta("flatten", "test")),
+    ])
+    run(nb, workdir, zygote=zygote)
+    assert nb.cells[2].outputs[-1]["data"]["text/plain"] == "2.0", nb.cells[2].outputs
+
+
 def solution_notebook_file(folder, name, source):
     """Write a notebook with one solution cell (an earlier notebook of the student's) into folder."""
     nb = new_notebook(cells=[new_code_cell(source, metadata=meta("part_solution", "solution"))])
