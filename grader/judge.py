@@ -27,7 +27,7 @@ from collections.abc import MutableMapping
 import numpy as np
 
 from . import wire
-from .sandbox import Limits, bwrap_command, unsandboxed_command
+from .sandbox import Limits, bwrap_command, kill_process_group, unsandboxed_command
 
 CELL_TIMEOUT_MESSAGE = ("this cell was stopped after {timeout:g} s (an infinite loop or a very slow function?); "
                         "its tests score 0 and the other cells were graded normally")
@@ -113,10 +113,7 @@ class StudentProcess:
             self.channel.close()
             self.child_pid = self.channel = None
         if self.proc is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=10)
+            kill_process_group(self.proc)
             for fd in (self.out_fd, self.in_fd):
                 with contextlib.suppress(OSError):
                     os.close(fd)

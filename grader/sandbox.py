@@ -48,6 +48,17 @@ def base_environment(limits):
     return env
 
 
+def kill_process_group(proc):
+    """Kill a sandbox started with start_new_session (and everything in it) and reap it."""
+    import contextlib
+    import signal
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+
+
 def _python_roots():
     """Folders the interpreter needs, read-only: the venv and the base installation."""
     roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent.parent}

@@ -10,11 +10,10 @@ nothing a student process does there can reach another student's grading.
 """
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 
-from .sandbox import Limits, bwrap_command, unsandboxed_command
+from .sandbox import Limits, bwrap_command, kill_process_group, unsandboxed_command
 
 CONTROL_TIMEOUT = 10
 
@@ -62,10 +61,7 @@ class Zygote:
 
     def stop(self):
         if self.proc is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=10)
+            kill_process_group(self.proc)
         for closable in (self.reader, self.control):
             if closable is not None:
                 with contextlib.suppress(OSError):

@@ -73,6 +73,15 @@ def zygote(request, workdir):
     zygote.stop()
 
 
+def one_function_notebook(name, solution, test):
+    """given setup, the answer cell `<name>_solution` and its test cell `<name>`."""
+    return new_notebook(cells=[
+        new_code_cell(SETUP, metadata=meta("setup", "given")),
+        new_code_cell(solution, metadata=meta(f"{name}_solution", "solution")),
+        new_code_cell(test, metadata=meta(name, "test")),
+    ])
+
+
 def run(nb, workdir, timeout=10, reference=None, zygote=None, **kwargs):
     NotebookRun(nb, workdir, reference=reference or (lambda notebooks: {}), timeout=timeout, sandboxed=SANDBOXED,
                 uid=61999, zygote=zygote, **kwargs).run()
@@ -182,11 +191,7 @@ with known_good(globals(), ['ref.ipynb'], ['part']):
     with checks.check('whole'):
         assert_allclose(whole(np.ones(2)), 2 * np.ones(2) + 2, name='out')
 checks.score()"""
-    nb = new_notebook(cells=[
-        new_code_cell(SETUP, metadata=meta("setup", "given")),
-        new_code_cell(composite, metadata=meta("whole_solution", "solution")),
-        new_code_cell(test, metadata=meta("whole", "test")),
-    ])
+    nb = one_function_notebook("whole", composite, test)
     reference = {"part": lambda x: x + 1}
     run(nb, workdir, reference=lambda notebooks: reference, zygote=zygote)
     assert nb.cells[2].outputs[-1]["data"]["text/plain"] == "2.0"
@@ -205,11 +210,7 @@ with checks.check('params are live'):
     assert m.loss(np.ones((1, 2))) == 0.0, 'assignment did not reach the model'
     assert sorted(m.params) == ['W']
 checks.score()"""
-    nb = new_notebook(cells=[
-        new_code_cell(SETUP, metadata=meta("setup", "given")),
-        new_code_cell(model, metadata=meta("Model_solution", "solution")),
-        new_code_cell(test, metadata=meta("Model", "test")),
-    ])
+    nb = one_function_notebook("Model", model, test)
     run(nb, workdir, zygote=zygote)
     assert nb.cells[2].outputs[-1]["data"]["text/plain"] == "2.0", nb.cells[2].outputs
 
@@ -223,11 +224,7 @@ with checks.check('in place'):
     out = flatten(x, stats)
     assert x.shape == (2, 6) and x[0, 0] == 99.0 and stats == {'seen': 1}, (x.shape, stats)
 checks.score()"""
-    nb = new_notebook(cells=[
-        new_code_cell(SETUP, metadata=meta("setup", "given")),
-        new_code_cell(code, metadata=meta("flatten_solution", "solution")),
-        new_code_cell(test, metadata=meta("flatten", "test")),
-    ])
+    nb = one_function_notebook("flatten", code, test)
     run(nb, workdir, zygote=zygote)
     assert nb.cells[2].outputs[-1]["data"]["text/plain"] == "2.0", nb.cells[2].outputs
 
@@ -294,11 +291,7 @@ with checks.check('sampled'):
     for name in numerical:
         assert_gradient_matches(grads[name], numerical[name], name=name)
 checks.score()"""
-    nb = new_notebook(cells=[
-        new_code_cell(SETUP, metadata=meta("setup", "given")),
-        new_code_cell(model, metadata=meta("Model_solution", "solution")),
-        new_code_cell(test, metadata=meta("Model", "test")),
-    ])
+    nb = one_function_notebook("Model", model, test)
     run(nb, workdir, zygote=zygote)
     assert "EVALUATED {'W': 5, 'b': 4}" in text_of(nb.cells[2])
     assert nb.cells[2].outputs[-1]["data"]["text/plain"] == "2.0", nb.cells[2].outputs
