@@ -14,7 +14,10 @@ into the judge for those blocks, which run here.
 """
 import ast
 import builtins
+import collections
 import contextlib
+import functools
+import inspect
 import io
 import os
 import select
@@ -32,6 +35,8 @@ from .sandbox import Limits, bwrap_command, kill_process_group, unsandboxed_comm
 CELL_TIMEOUT_MESSAGE = ("this cell was stopped after {timeout:g} s (an infinite loop or a very slow function?); "
                         "its tests score 0 and the other cells were graded normally")
 OUTPUT_LIMIT = 64 * 1024
+#: nnkit.gradient_check helpers whose loops of student calls run as one request (PerturbationBatch)
+PERTURBATION_LOOPS = ("eval_numerical_gradient", "eval_numerical_gradient_array")
 
 
 class CellTimeout(BaseException):
@@ -66,6 +71,7 @@ class StudentProcess:
         self.deadline = None
         self.restart = None     # callable that restarts and restores the process when it died
         self.blocked = False    # while True, requests are refused (given code run by the judge)
+        self.batch = None       # the PerturbationBatch of a numerical-gradient loop in progress
 
     def start(self):
         if self.zygote is not None:
@@ -273,15 +279,118 @@ class RemoteCallable:
             else {"name": self._name, "path": self._path}
 
     def __call__(self, *args, **kwargs):
-        reply = self._process.request({"op": "call", **self._target(), "args": list(args), "kwargs": kwargs})
+        batch = self._process.batch
+        reply = batch.reply_for(self._target(), args, kwargs) if batch is not None else None
+        if reply is None:
+            reply = self._process.request({"op": "call", **self._target(), "args": list(args), "kwargs": kwargs})
         _relay_output(reply)
         if not reply.get("ok"):
             _raise_student_error(reply)
         wire.apply_changes(args, kwargs, reply.get("args_changed"), reply.get("kwargs_changed"))
+        if batch is not None:
+            batch.called(args, kwargs)
         return reply.get("result")
 
     def __repr__(self):
         return f"<student code {self.__name__}>"
+
+
+class PerturbationBatch:
+    """Runs the student calls of one numerical-gradient loop in a single request.
+
+    nnkit's eval_numerical_gradient(_array) perturbs one entry of x at a time by +h and -h and
+    evaluates f; when f is a test's lambda around a student function, each evaluation costs a
+    round trip to the student process. The first evaluation runs as usual and shows the call
+    f makes. If it makes exactly one call, with x (or an equal copy) as one positional
+    argument, the second evaluation's call asks the student process to run the rest of the
+    loop there (student_worker's op_perturbed_calls), when its arguments are the first call's
+    again: equal values, and the objects f passes again (not fresh copies) left unchanged by
+    the first call. The student process stops after a call that changes such an object in
+    place: later evaluations would see the change. Every later evaluation takes its call's
+    reply, in order, after checking that the call is the expected one; any other call ends
+    the batch and goes to the student process as usual. The verdict still comes from the
+    replies alone: the student's function returns values, here as in a call of its own.
+    """
+
+    def __init__(self, process, x, h):
+        self.process, self.x, self.h = process, x, h
+        self.original = x.copy()
+        self.evaluations = 0
+        self.calls_this_evaluation = 0
+        self.first = None         # the first evaluation's call: target, position of x, arguments (copies, objects)
+        self.changed = set()      # positions and keywords of arguments that the first call changed in place
+        self.replies = None       # the student process's replies for the evaluations still to come (a deque)
+
+    def begin_evaluation(self):
+        self.evaluations += 1
+        self.calls_this_evaluation = 0
+
+    def end_evaluation(self):
+        if self.calls_this_evaluation != 1:
+            self.stop()
+
+    def stop(self):
+        self.first = self.replies = None
+
+    def reply_for(self, target, args, kwargs):
+        """The reply for this call from the batch, or None: the caller sends it as usual."""
+        self.calls_this_evaluation += 1
+        if self.evaluations == 1 and self.calls_this_evaluation == 1:
+            self._remember_first(target, args, kwargs)
+            return None
+        if self.first is None or self.calls_this_evaluation != 1 or not self._matches(target, args, kwargs):
+            self.stop()
+            return None
+        if self.replies is None and self.evaluations == 2:
+            self._run_rest_of_loop(target, args, kwargs)
+        if not self.replies:
+            self.stop()
+            return None
+        return self.replies.popleft()
+
+    def _remember_first(self, target, args, kwargs):
+        positions = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and wire.same_value(a, self.x)]
+        if len(positions) != 1 or self.x.size < 2 or type(self.h) is not float:
+            return
+        try:
+            copies = wire.round_trip(list(args), keep=_handle_of), wire.round_trip(kwargs, keep=_handle_of)
+        except wire.WireError:
+            return
+        self.first = (target, positions[0], *copies, list(args), dict(kwargs))
+
+    def called(self, args, kwargs):
+        """After the first evaluation's call: note the arguments it changed in place."""
+        if self.evaluations == 1 and self.first is not None:
+            _, _, arg_copies, kwarg_copies, _, _ = self.first
+            self.changed = {i for i, (a, c) in enumerate(zip(args, arg_copies)) if not wire.same_value(a, c)}
+            self.changed |= {k for k, v in kwargs.items() if not wire.same_value(v, kwarg_copies.get(k))}
+
+    def _matches(self, target, args, kwargs):
+        first_target, position, arg_copies, kwarg_copies, _, _ = self.first
+        return (target == first_target and len(args) == len(arg_copies)
+                and wire.same_value(args[position], self.x)
+                and all(wire.same_value(a, c) for i, (a, c) in enumerate(zip(args, arg_copies)) if i != position)
+                and wire.same_value(kwargs, kwarg_copies))
+
+    def _run_rest_of_loop(self, target, args, kwargs):
+        _, position, _, _, first_args, first_kwargs = self.first
+        # arguments f passes again (the same objects): their in-place changes carry over to later calls
+        shared = [i for i, a in enumerate(args) if a is first_args[i] and isinstance(a, (np.ndarray, dict, list))]
+        shared_keys = [k for k, v in kwargs.items() if v is first_kwargs.get(k) and isinstance(v, (np.ndarray, dict, list))]
+        if self.changed & (set(shared) | set(shared_keys)):
+            self.replies = collections.deque()
+            return
+        entries, order = np.nditer(self.x, flags=["multi_index"]), []   # the loop's order (memory layout)
+        while not entries.finished:
+            order.append(entries.multi_index)
+            entries.iternext()
+        reply = self.process.request({"op": "perturbed_calls", **target, "args": list(args), "kwargs": kwargs,
+                                      "position": position, "shared": shared, "shared_keys": shared_keys,
+                                      "first_index": list(order[0]), "first_old": self.original[order[0]],
+                                      "h": self.h, "indices": [list(index) for index in order[1:]]})
+        replies = reply.get("replies") if reply.get("ok") else None
+        self.replies = collections.deque(r for r in replies if isinstance(r, dict)) \
+            if isinstance(replies, list) else collections.deque()
 
 
 class RemoteObject:
@@ -539,6 +648,32 @@ class NotebookRun:
             grads[name] = grad
         return grads
 
+    def batched(self, helper):
+        """nnkit's numerical-gradient loop `helper`, its student calls run as one PerturbationBatch."""
+        signature = inspect.signature(helper)
+
+        @functools.wraps(helper)
+        def run(f, x, *args, **kwargs):
+            if not isinstance(x, np.ndarray) or self.process.batch is not None:
+                return helper(f, x, *args, **kwargs)
+            bound = signature.bind(f, x, *args, **kwargs)
+            batch = PerturbationBatch(self.process, x, bound.arguments.get("h", signature.parameters["h"].default))
+
+            def evaluate(value):
+                batch.begin_evaluation()
+                try:
+                    return f(value)
+                finally:
+                    batch.end_evaluation()
+
+            self.process.batch = batch
+            try:
+                return helper(evaluate, x, *args, **kwargs)
+            finally:
+                self.process.batch = None
+
+        return run
+
     # --- cells ------------------------------------------------------------------------------
     def skipped(self, cell):
         """Student cells tagged to skip (experiments): not run, the student's own outputs kept."""
@@ -552,6 +687,9 @@ class NotebookRun:
         self._original_param_gradients = originals[2]
         hooks.import_solutions, hooks.known_good = self.import_solutions, self.known_good
         gradient_hooks.eval_numerical_param_gradients = self.param_gradients
+        loops = {name: getattr(gradient_hooks, name) for name in PERTURBATION_LOOPS}
+        for name, helper in loops.items():
+            setattr(gradient_hooks, name, self.batched(helper))
         try:
             runnable = [cell for cell in self.nb.cells if cell.cell_type == "code" and not self.skipped(cell)]
             for cell in runnable:          # no output the student wrote may survive in a graded cell
@@ -571,6 +709,8 @@ class NotebookRun:
                     self.verified |= self.completed_functions(cell)
         finally:
             hooks.import_solutions, hooks.known_good, gradient_hooks.eval_numerical_param_gradients = originals
+            for name, helper in loops.items():
+                setattr(gradient_hooks, name, helper)
             self.process.stop()
         return self.nb
 

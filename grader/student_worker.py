@@ -25,6 +25,9 @@ OUTPUT_LIMIT = 64 * 1024
 #: student code runs at a lower CPU priority than the grader: a runaway loop waiting for its
 #: time limit then slows the grading of other submissions as little as possible
 STUDENT_NICENESS = 10
+#: with the kernel's autogroup scheduling, a session's processes share one group, and nice only
+#: ranks processes inside their group: the sandbox's session gets the same niceness as a group
+AUTOGROUP = "/proc/self/autogroup"
 #: lines IPython would rewrite: magics, shell escapes, help requests
 IPYTHON_SYNTAX = re.compile(r"^\s*[%!]|\?\s*$", re.MULTILINE)
 #: fields of a reply that are left out when empty
@@ -213,13 +216,64 @@ class Worker:
         return obj
 
     def op_call(self, msg):
-        args, kwargs = msg.get("args", []), msg.get("kwargs", {})
+        return self.call(lambda: self.target(msg), msg.get("args", []), msg.get("kwargs", {}))
+
+    def call(self, function, args, kwargs):
+        """The reply to a call: its result, output, error and the arguments it may have changed."""
         before = wire.snapshot_arrays(args)
-        ok, value, out, err, error = self.run_captured(lambda: self.target(msg)(*args, **kwargs))
+        ok, value, out, err, error = self.run_captured(lambda: function()(*args, **kwargs))
         return {"ok": ok, "result": value, "stdout": out, "stderr": err, "error": error,
                 "args_changed": wire.mutable_arguments(args, before),
                 "kwargs_changed": {k: v for k, v in kwargs.items() if isinstance(v, (dict, list))
                                    or hasattr(v, "shape")}}
+
+    def op_perturbed_calls(self, msg):
+        """The remaining calls of a numerical-gradient loop, run here: one request instead of one per call.
+
+        The judge's loop (nnkit.gradient_check) perturbs one entry of an array at a time by +h and
+        -h and calls the student's function on it. The judge ran the first call itself; this runs
+        the rest of the same loop with the same arithmetic, each call on fresh copies of its
+        arguments as if sent over the wire, and replies with every call's reply, in order. It
+        stops after a call that fails or changes an argument in place (the judge then goes on
+        call by call), or when the loop itself would fail.
+
+        msg: the target, "args" and "kwargs" of the next call (the perturbed array at "position",
+        its entry "first_index" at "first_old" - h), "indices" of the entries after it, "h", and
+        the positions ("shared") and keywords ("shared_keys") of arguments that are the same
+        objects on every call (the others are fresh copies, whose changes are dropped).
+        """
+        args, kwargs, position, h = list(msg["args"]), msg["kwargs"], msg["position"], msg["h"]
+        shared, shared_keys = msg["shared"], msg["shared_keys"]   # objects the judge's f passes on every call
+        state = args[position]     # the judge's array, as its loop leaves it before each call
+        replies = []
+
+        def call_once():
+            call_args = wire.round_trip([state if i == position else a for i, a in enumerate(args)])
+            call_kwargs = wire.round_trip(kwargs)
+            reply = self.call(lambda: self.target(msg), call_args, call_kwargs)
+            for key in OPTIONAL_FIELDS:
+                if key in reply and not reply[key]:
+                    del reply[key]
+            replies.append(wire.round_trip(reply, keep=self.keep, resolve=self.resolve))   # as sent now
+            unchanged = all(wire.same_value(call_args[i], state if i == position else args[i]) for i in shared) \
+                and all(wire.same_value(call_kwargs[k], kwargs[k]) for k in shared_keys)
+            return reply["ok"] and unchanged
+
+        try:
+            if call_once():
+                state[tuple(msg["first_index"])] = msg["first_old"]
+                for index in map(tuple, msg["indices"]):
+                    old = state[index]
+                    state[index] = old + h
+                    if not call_once():
+                        break
+                    state[index] = old - h
+                    if not call_once():
+                        break
+                    state[index] = old
+        except (IndexError, TypeError, ValueError):   # the judge's loop fails at the same step
+            pass
+        return {"ok": True, "replies": replies}
 
     def op_getattr(self, msg):
         ok, value, out, err, error = self.run_captured(lambda: self.target(msg))
@@ -338,7 +392,8 @@ class Worker:
     def serve(self):
         ops = {"exec": self.op_exec, "names": self.op_names, "call": self.op_call, "getattr": self.op_getattr,
                "setattr": self.op_setattr, "item": self.op_item, "bind": self.op_bind, "unbind": self.op_unbind,
-               "param_losses": self.op_param_losses}
+               "param_losses": self.op_param_losses,
+               "perturbed_calls": self.op_perturbed_calls}
         while True:
             try:
                 msg = self.receive()
@@ -427,6 +482,16 @@ class LazyPyplot(types.ModuleType):
         self.__dict__.update(real.__dict__)   # names already bound to this stand-in keep working
         matplotlib.pyplot = real
         return getattr(real, name)
+
+
+def lower_priority():
+    """Yield the CPU to the grader: nice for this process, and for its session's scheduling group."""
+    os.nice(STUDENT_NICENESS)
+    try:
+        with open(AUTOGROUP, "w") as group:
+            group.write(str(STUDENT_NICENESS))
+    except OSError:   # a kernel without autogroup scheduling: nice alone decides
+        pass
 
 
 def preload():
@@ -529,7 +594,7 @@ def main():
     os.dup2(devnull, 1)   # output written below Python's sys.stdout goes nowhere
     os.dup2(devnull, 2)
     apply_limits()
-    os.nice(STUDENT_NICENESS)
+    lower_priority()
     sys.argv, args = ["notebook"], sys.argv[1:]
     sys.path.insert(0, os.getcwd())
     if args[0] == "--zygote":

@@ -262,6 +262,26 @@ _TAGGED = {
 }
 
 
+def round_trip(value, keep=None, resolve=None):
+    """value as the other side would receive it: fresh copies, arrays C-ordered, objects as handles."""
+    return decode(encode(value, keep)[_LENGTH.size:], resolve)
+
+
+def same_value(a, b):
+    """Whether two plain values are equal in type, shape and every bit (NaN equals NaN)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_value(v, b[k]) for k, v in a.items())
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, (float, complex, np.generic)):
+        return np.asarray(a).tobytes() == np.asarray(b).tobytes()
+    return a is b or a == b
+
+
 def write_message(fd, data):
     """Write an encoded message (bytes from encode) to a file descriptor."""
     view = memoryview(data)
