@@ -59,6 +59,14 @@ class CappedText(io.TextIOBase):
         return text
 
 
+def drop_empty_fields(message):
+    """Smaller messages: the judge reads a missing optional field as empty."""
+    for key in OPTIONAL_FIELDS:
+        if key in message and not message[key]:
+            del message[key]
+    return message
+
+
 class Worker:
     def __init__(self, in_fd, out_fd):
         self.in_fd, self.out_fd = in_fd, out_fd
@@ -92,9 +100,7 @@ class Worker:
 
     def send(self, message):
         self.guard_forks()
-        for key in OPTIONAL_FIELDS:   # smaller messages: the judge reads a missing field as empty
-            if key in message and not message[key]:
-                del message[key]
+        drop_empty_fields(message)
         wire.write_message(self.out_fd, wire.encode(message, keep=self.keep))
 
     def receive(self):
@@ -234,8 +240,8 @@ class Worker:
         -h and calls the student's function on it. The judge ran the first call itself; this runs
         the rest of the same loop with the same arithmetic, each call on fresh copies of its
         arguments as if sent over the wire, and replies with every call's reply, in order. It
-        stops after a call that fails or changes an argument in place (the judge then goes on
-        call by call), or when the loop itself would fail.
+        stops after a call that fails or changes in place an argument the next call gets (the
+        judge then goes on call by call), or when the loop itself would fail.
 
         msg: the target, "args" and "kwargs" of the next call (the perturbed array at "position",
         its entry "first_index" at "first_old" - h), "indices" of the entries after it, "h", and
@@ -250,10 +256,7 @@ class Worker:
         def call_once():
             call_args = wire.round_trip([state if i == position else a for i, a in enumerate(args)])
             call_kwargs = wire.round_trip(kwargs)
-            reply = self.call(lambda: self.target(msg), call_args, call_kwargs)
-            for key in OPTIONAL_FIELDS:
-                if key in reply and not reply[key]:
-                    del reply[key]
+            reply = drop_empty_fields(self.call(lambda: self.target(msg), call_args, call_kwargs))
             replies.append(wire.round_trip(reply, keep=self.keep, resolve=self.resolve))   # as sent now
             unchanged = all(wire.same_value(call_args[i], state if i == position else args[i]) for i in shared) \
                 and all(wire.same_value(call_kwargs[k], kwargs[k]) for k in shared_keys)
