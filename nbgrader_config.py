@@ -30,8 +30,8 @@ from nbgrader.preprocessors import (  # noqa: E402
     LimitOutput, OverwriteCells, OverwriteKernelspec)
 
 from grader.preprocessors import (  # noqa: E402
-    ExplainTimeouts, HideHiddenTests, PointToReference, ReportProgress, RestoreDeletedCells, SplitExecute,
-    TimedSaveAutoGrades, VerdictsFromChecks)
+    CheckCellMetadataCompiled, ExplainTimeouts, HideHiddenTests, PointToReference, ReportProgress,
+    RestoreDeletedCells, SplitExecute, TimedSaveAutoGrades, VerdictsFromChecks)
 
 SOURCE_ROOT = os.path.join(HERE, "source")
 c.PointToReference.source_root = SOURCE_ROOT
@@ -48,15 +48,21 @@ c.CourseDirectory.max_file_size = 20 * 1024
 if os.environ.get("GRADER_EXECUTOR") == "nbgrader":
     EXECUTION = [PointToReference, Execute, ExplainTimeouts, VerdictsFromChecks]
     SANITIZE = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+    CHECK_METADATA = CheckCellMetadata
 else:
     EXECUTION = [SplitExecute]
+    # The same checks as nbgrader's CheckCellMetadata, without re-checking the schema itself per cell.
+    CHECK_METADATA = CheckCellMetadataCompiled
     # No ClearOutput: SplitExecute clears every cell it runs and keeps the student's own outputs
     # of the experiment cells it skips.
-    SANITIZE = [DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells, OverwriteCells, CheckCellMetadata]
+    SANITIZE = [DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells, OverwriteCells, CHECK_METADATA]
+    # nbconvert validates the whole notebook after each preprocessor by default; once at the end
+    # catches the same errors.
+    c.Exporter.optimistic_validation = True
 
 c.Autograde.sanitize_preprocessors = SANITIZE
 c.Autograde.autograde_preprocessors = [
     ReportProgress, *EXECUTION,
-    IgnorePattern, ClearMetadataPreprocessor, LimitOutput, TimedSaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    IgnorePattern, ClearMetadataPreprocessor, LimitOutput, TimedSaveAutoGrades, AssignLatePenalties, CHECK_METADATA,
 ]
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -11,6 +11,7 @@ the staging folder (`.staged/<student>/<assignment>/`) with:
   copy-pasted cell cannot break grading (its code still runs).
 The messages are returned and recorded for the report and the student's feedback.
 """
+import functools
 import json
 import os
 import shutil
@@ -47,6 +48,20 @@ def _read_notebook(path):
     return nb
 
 
+def read_course_notebook(path):
+    """A notebook of the course's own (source/, release/), parsed once per version of the file.
+
+    Callers share the result: they must not change it.
+    """
+    info = os.stat(path)
+    return _parsed_notebook(str(path), info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_notebook(path, mtime_ns, size):
+    return nbformat.read(path, as_version=4)
+
+
 def _answer_ids(nb):
     return {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells
             if c.metadata.get("nbgrader", {}).get("solution")} - {None}
@@ -73,7 +88,7 @@ def stage_submission(course, assignment, student, max_bytes=20 * 1024 * 1024):
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    expected = {p.name: _answer_ids(nbformat.read(p, as_version=4)) for p in course.release_notebooks(assignment)}
+    expected = {p.name: _answer_ids(read_course_notebook(p)) for p in course.release_notebooks(assignment)}
     unknown = {}
     for path in sorted(src.rglob("*")) if src.is_dir() else []:
         rel = path.relative_to(src)
@@ -96,9 +111,13 @@ def stage_submission(course, assignment, student, max_bytes=20 * 1024 * 1024):
         except ValueError as exc:
             report.messages.append(f"{rel}: {exc}; this notebook scores 0")
             continue
+        notes = len(report.messages)
         nb = _drop_duplicate_grade_ids(nb, str(rel), report.messages)
         if len(rel.parts) == 1 and rel.name in expected:
-            nbformat.write(nb, dest / rel)
+            if len(report.messages) == notes and "orig_nbformat" not in nb.metadata:
+                shutil.copyfile(path, dest / rel)   # readable and unchanged: the student's own bytes
+            else:
+                nbformat.write(nb, dest / rel)
         else:
             unknown[rel] = nb
     for name, answer_ids in expected.items():

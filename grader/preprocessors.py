@@ -3,12 +3,21 @@
 Autograde: `ReportProgress` (names the notebook being graded), `PointToReference`
 (known-good building blocks for composite tests), `VerdictsFromChecks`
 (stderr never decides a verdict), `ExplainTimeouts` (a clear message for a stopped cell).
+`CheckCellMetadataCompiled` (nbgrader's metadata check with its schema compiled once).
 Feedback: `HideHiddenTests` (no hidden-test source, no tracebacks that quote it).
 """
 import collections
+import functools
+import json
 import os
+import traceback
 
-from nbgrader.preprocessors import NbGraderPreprocessor, SaveAutoGrades
+import jsonschema
+import jsonschema.exceptions
+import jsonschema.validators
+from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+from nbgrader.nbgraderformat.common import BaseMetadataValidator
+from nbgrader.preprocessors import CheckCellMetadata, NbGraderPreprocessor, SaveAutoGrades
 from nbgrader import utils
 from traitlets import Bool, Integer, List, Unicode
 
@@ -184,11 +193,13 @@ class RestoreDeletedCells(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         import nbformat
 
+        from .preflight import read_course_notebook
+
         info = resources.get("nbgrader", {})
         path = os.path.join(self.source_root, info.get("assignment", ""), f"{info.get('notebook', '')}.ipynb")
         if not os.path.exists(path):
             return nb, resources
-        source = nbformat.read(path, as_version=4)
+        source = read_course_notebook(path)
         present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
         anchor = None
         for cell in source.cells:
@@ -219,3 +230,49 @@ class TimedSaveAutoGrades(SaveAutoGrades):
             return super().preprocess(nb, resources)
         finally:
             timings["gradebook"] += time.perf_counter() - start
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled_schema(schema_text):
+    schema = json.loads(schema_text)
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+class _SchemaCompiledOnce(BaseMetadataValidator):
+    """The schema step of nbgrader's cell validation, with the schema checked and compiled once.
+
+    nbgrader calls `jsonschema.validate` per cell, which first re-checks the schema
+    itself against the JSON Schema meta-schema: most of the cost of a pass.
+    """
+
+    @functools.cached_property
+    def compiled_schema(self):
+        return _compiled_schema(json.dumps(self.schema, sort_keys=True))
+
+    def validate_cell(self, cell):
+        meta = cell.metadata.get("nbgrader")
+        if meta is None or meta.get("schema_version", 0) != self.schema_version:
+            return super().validate_cell(cell)   # nbgrader's own handling and messages
+        error = jsonschema.exceptions.best_match(self.compiled_schema.iter_errors(meta))
+        if error is not None:
+            raise error
+
+
+class CompiledMetadataValidator(MetadataValidator, _SchemaCompiledOnce):
+    """nbgrader's MetadataValidator (every rule it checks), on the compiled schema."""
+
+
+class CheckCellMetadataCompiled(CheckCellMetadata):
+    """nbgrader's CheckCellMetadata (same checks, same errors) with the schema compiled once per process."""
+
+    def preprocess(self, nb, resources):
+        try:
+            CompiledMetadataValidator().validate_nb(nb)
+        except ValidationError:
+            self.log.error(traceback.format_exc())
+            msg = "Notebook failed to validate; the nbgrader metadata may be corrupted."
+            self.log.error(msg)
+            raise ValidationError(msg)
+        return nb, resources

@@ -28,8 +28,6 @@ STUDENT_NICENESS = 10
 #: with the kernel's autogroup scheduling, a session's processes share one group, and nice only
 #: ranks processes inside their group: the sandbox's session gets the same niceness as a group
 AUTOGROUP = "/proc/self/autogroup"
-#: lines IPython would rewrite: magics, shell escapes, help requests
-IPYTHON_SYNTAX = re.compile(r"^\s*[%!]|\?\s*$", re.MULTILINE)
 #: fields of a reply that are left out when empty
 OPTIONAL_FIELDS = ("stdout", "stderr", "error", "args_changed", "kwargs_changed", "figures")
 
@@ -156,16 +154,16 @@ class Worker:
     def transform(self, source):
         """IPython syntax (magics, shell escapes) to Python, as a notebook kernel would do it.
 
-        Cells that are plain Python (no line starting with % or !, none ending with ?, and
-        compiling as they are) are left alone without importing IPython.
+        A cell that compiles as plain Python is left alone without importing IPython: IPython's
+        escapes (%magic, !shell, help?) only count at the start or end of a logical line,
+        where they are never valid Python.
         """
         self.ns.setdefault("get_ipython", lambda: _QuietShell())
-        if not IPYTHON_SYNTAX.search(source):
-            try:
-                compile(source, "<cell>", "exec")
-                return source
-            except (SyntaxError, ValueError):  # pasted prompts, indented cells, ...: IPython's job
-                pass
+        try:
+            compile(source, "<cell>", "exec")
+            return source
+        except (SyntaxError, ValueError):  # magics, pasted prompts, indented cells, ...: IPython's job
+            pass
         try:
             from IPython.core.inputtransformer2 import TransformerManager
         except ImportError:  # plain Python cells still run

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import nbformat
 
-from .preflight import STAGED
+from .preflight import STAGED, read_course_notebook
 
 
 def solution_sources_in(folder):
     """grade_id -> source of every solution cell of the notebooks in `folder`."""
     sources = {}
     for path in sorted(Path(folder).glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
+        nb = read_course_notebook(path)
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):

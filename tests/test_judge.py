@@ -256,6 +256,19 @@ checks.score()"""
     assert nb.cells[1].outputs[-1]["data"]["text/plain"] == "2.0", nb.cells[1].outputs
 
 
+def test_ipython_syntax_runs_and_plain_python_runs_without_ipython(workdir, zygote):
+    """Magics and shell escapes run as in a kernel; a plain cell (even with a line starting with %) needs no IPython."""
+    plain = new_code_cell('import sys\nprint("rate %.1f"\n      % 2.5)\nprint("IPYTHON", "IPython" in sys.modules)',
+                          metadata=meta("plain", "solution"))
+    magic = new_code_cell("%matplotlib inline\n!echo shell-escape\nprint('after magics')",
+                          metadata=meta("magic", "solution"))
+    nb = new_notebook(cells=[plain, magic])
+    run(nb, workdir, zygote=zygote)
+    assert "rate 2.5\nIPYTHON False" in text_of(nb.cells[0]), nb.cells[0].outputs
+    assert "after magics" in text_of(nb.cells[1]) and not any(o.output_type == "error" for o in nb.cells[1].outputs), \
+        nb.cells[1].outputs
+
+
 def test_every_notebook_gets_a_fresh_process_from_the_zygote(workdir):
     zygote = Zygote(workdir, sandboxed=SANDBOXED, uid=61999)
     first = new_notebook(cells=[new_code_cell("import numpy\nnumpy.leaked = 1\nleft_over = 2\nimport os\n"
