@@ -12,7 +12,6 @@ import base64
 import contextlib
 import io
 import os
-import re
 import resource
 import sys
 import time

@@ -1,11 +1,12 @@
 """One sandbox per submission, warmed up once, forking a fresh student process per notebook.
 
 Starting the sandbox (bubblewrap, Python, numpy, matplotlib) costs a few tenths
-of a second of CPU; forking a process that already has them costs milliseconds. The zygote runs inside the sandbox, with the submission's working
-folder bound in and the resource limits set, and holds nothing but the student's
-own files: each notebook's student process is forked from it on request and
-talks to the judge over its own socket. A zygote serves one submission only, so
-nothing a student process does there can reach another student's grading.
+of a second of CPU; forking a process that already has them costs milliseconds.
+The zygote runs inside the sandbox, with the submission's working folder bound
+in and the resource limits set, and holds nothing but the student's own files:
+each notebook's student process is forked from it on request and talks to the
+judge over its own socket. A zygote serves one submission only, so nothing a
+student process does there can reach another student's grading.
 """
 import contextlib
 import os
