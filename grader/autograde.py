@@ -5,6 +5,7 @@ execution step is the `Execute` preprocessor named in nbgrader_config.py and
 can be replaced there. A submission that nbgrader cannot grade at all is
 recorded as failed with its message and the class goes on.
 """
+import contextlib
 import json
 import re
 import time
@@ -17,6 +18,7 @@ from . import preprocessors
 from .course import Course
 from .execution import one_sandbox_per_submission
 from .preflight import stage_submission
+from .workers import ProgressBar, pool_context, start_pool
 
 try:  # nbgrader's gradebook triggers harmless SQLAlchemy session warnings on every submission
     from sqlalchemy.exc import SAWarning
@@ -26,6 +28,9 @@ except ImportError:  # pragma: no cover
     pass
 
 STATUS_FILE = "autograde_status.json"
+#: what grading a notebook imports beyond this module: forked workers share them (grader.workers)
+GRADING_IMPORTS = ("grader.judge", "grader.submissions", "nbgrader.api", "nbformat.v4", "matplotlib.pyplot",
+                   "nnkit.checks", "nnkit.gradient_check", "nnkit.notebooks")
 
 
 @dataclass
@@ -102,12 +107,14 @@ def ensure_in_gradebook(course, assignment):
 _worker = {}
 
 
-def _init_worker(root, queue, slot):
+def _init_worker(root, queue, slots):
     import os
 
-    os.environ["GRADER_WORKER_SLOT"] = str(slot.get())
+    os.environ["GRADER_WORKER_SLOT"] = str(slots.get())
     _worker["course"] = Course(root)
     _worker["queue"] = queue
+    _worker["resources"] = contextlib.ExitStack()   # held for the worker's lifetime
+    _worker["resources"].enter_context(preprocessors.shared_gradebooks())
 
 
 def _grade_in_worker(assignment, student, notebook):
@@ -151,7 +158,7 @@ def autograde_class(course=None, assignments=None, students=None, progress=True,
     for assignment in sorted({a for a, _ in work}):
         ensure_in_gradebook(course, assignment)
     outcomes = []
-    bar = tqdm(total=len(work), desc="autograde", unit="submission", disable=not progress, dynamic_ncols=True)
+    bar = ProgressBar(total=len(work), desc="autograde", unit="submission", disable=not progress, dynamic_ncols=True)
 
     def finished(outcome):
         outcomes.append(outcome)
@@ -161,10 +168,11 @@ def autograde_class(course=None, assignments=None, students=None, progress=True,
 
     try:
         if jobs == 1 or len(work) <= 1:
-            for assignment, student in work:
-                finished(grade_one(course, assignment, student,
-                                   on_notebook=lambda s, name: bar.set_postfix_str(f"{s} / {name}"),
-                                   notebook=(notebooks or {}).get(student)))
+            with preprocessors.shared_gradebooks():
+                for assignment, student in work:
+                    finished(grade_one(course, assignment, student,
+                                       on_notebook=lambda s, name: bar.set_postfix_str(f"{s} / {name}"),
+                                       notebook=(notebooks or {}).get(student)))
         else:
             _grade_in_pool(course, work, jobs, bar, finished, notebooks or {})
     finally:
@@ -174,36 +182,25 @@ def autograde_class(course=None, assignments=None, students=None, progress=True,
 
 
 def _grade_in_pool(course, work, jobs, bar, finished, notebooks):
-    import itertools
-    import multiprocessing
-    import queue as queue_module
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
 
-    context = multiprocessing.get_context("spawn")
-    manager = context.Manager()
-    try:
-        progress, slots = manager.Queue(), manager.Queue()
-        for slot in range(jobs):
-            slots.put(slot)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=(str(course.root), progress, slots)) as pool:
-            pending = {pool.submit(_grade_in_worker, a, s, notebooks.get(s)): (a, s) for a, s in work}
-            while pending:
-                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                for _ in itertools.count():
-                    try:
-                        student, name = progress.get_nowait()
-                    except queue_module.Empty:
-                        break
-                    bar.set_postfix_str(f"{student} / {name}")
-                for future in done:
-                    assignment, student = pending.pop(future)
-                    try:
-                        finished(future.result())
-                    except Exception as exc:  # a worker that died: that submission only
-                        finished(Outcome(student, assignment, False, 0.0, f"grading worker failed: {exc}"))
-    finally:
-        manager.shutdown()
+    context = pool_context(warm=GRADING_IMPORTS)
+    progress, slots = context.SimpleQueue(), context.SimpleQueue()
+    for slot in range(jobs):   # each worker's sandbox user id is 61000 + its slot (preprocessors.py)
+        slots.put(slot)
+    with start_pool(context, jobs, _init_worker, (str(course.root), progress, slots)) as pool:
+        pending = {pool.submit(_grade_in_worker, a, s, notebooks.get(s)): (a, s) for a, s in work}
+        while pending:
+            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            while not progress.empty():
+                student, name = progress.get()
+                bar.set_postfix_str(f"{student} / {name}")
+            for future in done:
+                assignment, student = pending.pop(future)
+                try:
+                    finished(future.result())
+                except Exception as exc:  # a worker that died: that submission only
+                    finished(Outcome(student, assignment, False, 0.0, f"grading worker failed: {exc}"))
 
 
 def _save_status(course, outcomes):

@@ -1,13 +1,12 @@
 """Per-student feedback with nbgrader's generate_feedback (hidden tests removed by HideHiddenTests),
 plus a page of grading notes for what happened to the submission as a whole."""
 import html
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 from tqdm import tqdm
 
 from .autograde import load_status
 from .course import Course
+from .workers import ProgressBar, pool_context, start_pool
 
 NOTES_PAGE = "grading_notes.html"
 
@@ -27,13 +26,12 @@ def feedback_class(course=None, assignments=None, progress=True, jobs=None):
     work = sorted(key for key in status if assignments is None or key[1] in assignments)
     jobs = min(jobs or usable_cores(), max(1, len(work)))
     results = []
-    with tqdm(total=len(work), desc="feedback", unit="submission", disable=not progress) as bar:
-        if jobs == 1:
-            messages = (_feedback_one(course, student, assignment) for student, assignment in work)
-        else:
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_init_worker, initargs=(str(course.root),))
-            messages = pool.map(_feedback_in_worker, work)
+    if jobs == 1:
+        messages = (_feedback_one(course, student, assignment) for student, assignment in work)
+    else:
+        pool = start_pool(pool_context(), jobs, _init_worker, (str(course.root),))
+        messages = pool.map(_feedback_in_worker, work)
+    with ProgressBar(total=len(work), desc="feedback", unit="submission", disable=not progress) as bar:
         try:
             for (student, assignment), message in zip(work, messages):
                 if message:

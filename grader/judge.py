@@ -506,6 +506,18 @@ def error_output(ename, evalue, where=()):
     return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}", *where])
 
 
+@functools.lru_cache(maxsize=256)
+def compile_cell(source):
+    """A cell's code compiled as (body, last expression or None), as a kernel runs it.
+
+    Test cells are the instructor's in every submission (nbgrader overwrites edited ones), and
+    given cells nearly always are: a grading process compiles each distinct source once.
+    """
+    tree = ast.parse(source)
+    last = ast.Expression(tree.body.pop().value) if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    return compile(tree, "<test>", "exec"), compile(last, "<test>", "eval") if last is not None else None
+
+
 class NotebookRun:
     """Execute one notebook with split execution; fills in every executed cell's outputs.
 
@@ -749,11 +761,10 @@ class NotebookRun:
 
     def _exec_judged(self, source, out):
         """Run instructor code in the judge namespace, printing to `out`; returns the last expression's value."""
-        tree = ast.parse(source)
-        last = ast.Expression(tree.body.pop().value) if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        body, last = compile_cell(source)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-            exec(compile(tree, "<test>", "exec"), self.namespace)
-            return eval(compile(last, "<test>", "eval"), self.namespace) if last is not None else None
+            exec(body, self.namespace)
+            return eval(last, self.namespace) if last is not None else None
 
     def run_judge_setup(self, cell):
         """Given (instructor) code also runs here, so test cells see its imports and helpers.

@@ -3,13 +3,16 @@
 Autograde: `ReportProgress` (names the notebook being graded), `PointToReference`
 (known-good building blocks for composite tests), `VerdictsFromChecks`
 (stderr never decides a verdict), `ExplainTimeouts` (a clear message for a stopped cell).
-`CheckCellMetadataCompiled` (nbgrader's metadata check with its schema compiled once).
+`CheckCellMetadataCompiled` (nbgrader's metadata check with its schema compiled once),
+`TimedSaveAutoGrades` (nbgrader's SaveAutoGrades, timed, on one gradebook connection per worker).
 Feedback: `HideHiddenTests` (no hidden-test source, no tracebacks that quote it).
 """
 import collections
+import contextlib
 import functools
 import json
 import os
+import time
 import traceback
 
 import jsonschema
@@ -219,17 +222,55 @@ class RestoreDeletedCells(NbGraderPreprocessor):
         return nb, resources
 
 
+#: db_url -> an open nbgrader Gradebook, kept between notebooks inside `shared_gradebooks()`
+_shared_gradebooks = None
+
+
+@contextlib.contextmanager
+def shared_gradebooks():
+    """Within this block, TimedSaveAutoGrades keeps one gradebook connection per database.
+
+    nbgrader's SaveAutoGrades opens the gradebook for each notebook: a new SQLAlchemy engine,
+    its schema checks, and every query compiled again (half of its time). Every write is still
+    committed as nbgrader commits it; the connections are closed when the block ends.
+    """
+    global _shared_gradebooks
+    outer, _shared_gradebooks = _shared_gradebooks, {}
+    try:
+        yield
+    finally:
+        for gradebook in _shared_gradebooks.values():
+            gradebook.close()
+        _shared_gradebooks = outer
+
+
 class TimedSaveAutoGrades(SaveAutoGrades):
-    """nbgrader's SaveAutoGrades, timed: the gradebook's share of grading time."""
+    """nbgrader's SaveAutoGrades, timed (the gradebook's share of grading time), on a shared
+    connection inside `shared_gradebooks()`."""
 
     def preprocess(self, nb, resources):
-        import time
-
         start = time.perf_counter()
         try:
-            return super().preprocess(nb, resources)
+            if _shared_gradebooks is None:
+                return super().preprocess(nb, resources)
+            return self._preprocess_shared(nb, resources)
         finally:
             timings["gradebook"] += time.perf_counter() - start
+
+    def _preprocess_shared(self, nb, resources):
+        from nbgrader.api import Gradebook
+
+        info = resources["nbgrader"]   # what SaveAutoGrades.preprocess reads, then its cell loop
+        self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
+        self.student_id, self.db_url = info["student"], info["db_url"]
+        if self.db_url not in _shared_gradebooks:
+            _shared_gradebooks[self.db_url] = Gradebook(self.db_url)
+        self.gradebook = _shared_gradebooks[self.db_url]
+        try:
+            return NbGraderPreprocessor.preprocess(self, nb, resources)
+        except BaseException:   # a failed session is not reused
+            _shared_gradebooks.pop(self.db_url).close()
+            raise
 
 
 @functools.lru_cache(maxsize=None)

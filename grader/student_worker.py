@@ -498,7 +498,9 @@ def preload():
     """Import what nearly every notebook imports, once, before any notebook's process is forked."""
     import importlib.util
 
-    import numpy  # noqa: F401
+    import numpy
+
+    numpy.random.seed()   # the first seeding from OS entropy loads its helpers (~20 ms); each fork re-seeds
     try:
         import matplotlib
     except ImportError:  # plotting too

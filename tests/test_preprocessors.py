@@ -7,7 +7,10 @@ import pytest
 from nbgrader.nbgraderformat import SchemaTooOldError, ValidationError
 from nbgrader.preprocessors import CheckCellMetadata
 
-from grader.preprocessors import CheckCellMetadataCompiled
+from conftest import ASSIGNMENT, gradebook_scores, released_class
+from grader import catalog, preprocessors
+from grader.autograde import grade_one
+from grader.preprocessors import CheckCellMetadataCompiled, shared_gradebooks
 from grader.preflight import read_course_notebook
 
 SOURCE = Path(__file__).resolve().parent.parent / "source" / "fc_nets" / "01_layers.ipynb"
@@ -64,3 +67,22 @@ def test_course_notebooks_are_parsed_again_when_the_file_changes(tmp_path):
     assert read_course_notebook(path) is first
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("a = 22")]), path)
     assert read_course_notebook(path).cells[0].source == "a = 22"
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")   # nbgrader's own, on every autograde
+def test_a_shared_gradebook_connection_records_what_nbgrader_records(tmp_path):
+    """Two identical submissions: one saved by nbgrader's SaveAutoGrades (a gradebook per notebook),
+    the other inside shared_gradebooks() (one connection for all notebooks); same rows."""
+    bug = {catalog.MOMENTUM_SIGN.function: catalog.MOMENTUM_SIGN.source}
+    course = released_class(tmp_path, {"alone": bug, "shared": bug})
+    assert grade_one(course, ASSIGNMENT, "alone").success
+    with shared_gradebooks():
+        assert grade_one(course, ASSIGNMENT, "shared").success
+        assert len(preprocessors._shared_gradebooks) == 1   # every notebook used the one connection
+    assert preprocessors._shared_gradebooks is None          # closed when the block ends
+
+    scores = gradebook_scores(course)
+    by_student = {student: {key[1:]: score for key, score in scores.items() if key[0] == student}
+                  for student in ("alone", "shared")}
+    assert by_student["shared"] == by_student["alone"]
+    assert len(by_student["shared"]) > 30 and any(s < top for s, top in by_student["shared"].values())
