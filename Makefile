@@ -4,11 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 GRADER := $(BIN)/python -m grader
-export PYTHONPATH := $(CURDIR):$(CURDIR)/assignments
 export PYTHONHASHSEED := 0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup test mutants release sample-class autograde feedback grades report demo bench bench-notebooks clean
+.PHONY: help setup lint test mutants release sample-class autograde feedback grades report demo bench bench-notebooks clean
 
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  make /'
@@ -18,7 +17,7 @@ setup: $(VENV)/.installed
 # Debian packages: bubblewrap (the sandbox for student code), postgresql (the gradebook test server).
 DEBIAN_PACKAGES := bubblewrap postgresql
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -28,14 +27,20 @@ $(VENV)/.installed: requirements.txt
 	fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
-## test          set up and run every test (what .ci/run calls)
-test: setup
+## test          set up and run every test (what .ci/run calls): lint, pytest, the catalogs of mutants
+test: setup lint
 	$(BIN)/python -m pytest -q
 	$(GRADER) mutants
 
-## mutants       test the tests: grade the catalog of buggy and correct-but-different implementations
+## lint          ruff and mypy
+lint: setup
+	$(BIN)/ruff check grader catalog tests assignments/nnkit nbgrader_config.py
+	$(BIN)/mypy
+
+## mutants       test the tests: grade the catalogs of buggy and correct-but-different implementations (whole submissions)
 mutants: setup
 	$(GRADER) mutants
 
@@ -67,7 +72,7 @@ grades: setup
 report: setup
 	$(GRADER) report
 
-## bench         grade a class of 50 with plain serial nbgrader and with the kit, side by side
+## bench         grade a class of 50 submissions with plain serial nbgrader and with the kit, side by side
 bench: setup
 	$(GRADER) bench
 
@@ -77,4 +82,4 @@ bench-notebooks: setup
 
 ## clean         remove submissions, grading results, reports and the gradebook
 clean:
-	rm -rf submitted autograded feedback reports gradebook.db
+	rm -rf submitted autograded feedback reports gradebook.db .staged

@@ -1,50 +1,53 @@
-"""nbgrader configuration of the course kit (the course directory is this folder)."""
+"""nbgrader configuration of the course kit (the course directory is this folder).
+
+The kit's own knobs are `c.GraderSettings.<name>` (grader/settings.py lists each with its default
+and help); environment variables are read here and by the command line only.
+"""
 import os
-import sys
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors.sanitize import SanitizeHTML
+from nbgrader.preprocessors import (
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute, GetGrades, IgnorePattern,
+    LimitOutput, OverwriteCells, OverwriteKernelspec)
+
+from grader.pipeline.preprocessors import (
+    CheckCellMetadataCompiled, ExplainTimeouts, PointToReference, ReportProgress, RestoreDeletedCells, SplitExecute,
+    TimedSaveAutoGrades, VerdictsFromChecks)
+from grader.reports.feedback_preprocessors import HideHiddenTests
+from grader.settings import GraderSettings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-for path in (os.path.join(HERE, "assignments"), HERE):  # the grader, and the nnkit package it reads
-    if path not in sys.path:
-        sys.path.insert(0, path)
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.root = HERE
-c.CourseDirectory.course_id = "fc-nets"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+c.CourseDirectory.course_id = "nn-from-scratch"
+# GRADER_DB_URL selects another gradebook database, e.g. postgresql+psycopg2://user:password@host/gradebook
+c.CourseDirectory.db_url = os.environ.get("GRADER_DB_URL") or \
+    "sqlite:///" + os.path.join(HERE, "gradebook.db") + "?timeout=120"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.pkl", ".*"]
+# Files of a submission above this size (kB) are ignored: a huge extra file cannot stall grading.
+c.CourseDirectory.max_file_size = 20 * 1024
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# A cell that runs longer than this is interrupted: an infinite loop costs only its own tests.
-c.Execute.timeout = 30
-
-# The autograding pipeline: nbgrader's own steps plus the kit's preprocessors (grader/preprocessors.py).
-# The execution step is EXECUTOR. By default it is SplitExecute: student code runs in a bubblewrap
-# sandbox and test cells in the trusted judge. GRADER_EXECUTOR=nbgrader selects nbgrader's plain
-# Execute (one kernel runs everything; for comparison only: student code can forge its grade).
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute, GetGrades, IgnorePattern,
-    LimitOutput, OverwriteCells, OverwriteKernelspec)
-
-from grader.preprocessors import (  # noqa: E402
-    CheckCellMetadataCompiled, ExplainTimeouts, HideHiddenTests, PointToReference, ReportProgress,
-    RestoreDeletedCells, SplitExecute, TimedSaveAutoGrades, VerdictsFromChecks)
+c.GraderSettings.allow_unsandboxed = os.environ.get("GRADER_ALLOW_UNSANDBOXED") == "1"
+c.GraderSettings.dask_scheduler = os.environ.get("GRADER_DASK_SCHEDULER", "")
 
 SOURCE_ROOT = os.path.join(HERE, "source")
+c.SplitExecute.course_root = HERE
 c.PointToReference.source_root = SOURCE_ROOT
 c.RestoreDeletedCells.source_root = SOURCE_ROOT
-c.ExplainTimeouts.timeout = str(c.Execute.timeout)
-c.SplitExecute.timeout = c.Execute.timeout
-c.SplitExecute.source_root = SOURCE_ROOT
-c.SplitExecute.submitted_root = os.path.join(HERE, "submitted")
-c.SplitExecute.allow_unsandboxed = os.environ.get("GRADER_ALLOW_UNSANDBOXED") == "1"
-c.SplitExecute.dask_scheduler = os.environ.get("GRADER_DASK_SCHEDULER", "")
-# Files of a submission above this size are ignored (a huge extra file cannot stall grading).
-c.CourseDirectory.max_file_size = 20 * 1024
+# nbgrader's plain Execute (comparison runs) stops a cell after the same time as the kit
+TIMEOUT = c.GraderSettings.get("cell_timeout", GraderSettings.cell_timeout.default_value)
+c.Execute.timeout = c.ExplainTimeouts.timeout = TIMEOUT
 
+# The autograding pipeline: nbgrader's own steps plus the kit's (grader/pipeline/preprocessors).
+# By default the execution step is SplitExecute: student code runs in a bubblewrap sandbox and
+# test cells in the trusted judge. GRADER_EXECUTOR=nbgrader selects nbgrader's plain Execute
+# (one kernel runs everything; for comparison only: student code can forge its grade).
 if os.environ.get("GRADER_EXECUTOR") == "nbgrader":
     EXECUTION = [PointToReference, Execute, ExplainTimeouts, VerdictsFromChecks]
     SANITIZE = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
@@ -65,4 +68,6 @@ c.Autograde.autograde_preprocessors = [
     ReportProgress, *EXECUTION,
     IgnorePattern, ClearMetadataPreprocessor, LimitOutput, TimedSaveAutoGrades, AssignLatePenalties, CHECK_METADATA,
 ]
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback: hidden tests removed, student markup and outputs sanitised (no script runs in it).
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeHTML, CSSHTMLHeaderPreprocessor]
+c.HTMLExporter.sanitize_html = True

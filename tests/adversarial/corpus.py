@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from grader.submissions import build_submission, solution_sources
+from grader.quality.submissions import build_submission, solution_sources
 
 ASSIGNMENT = "fc_nets"
 SECRET = "CANARY-7f3a9c"

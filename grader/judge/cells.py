@@ -1,0 +1,67 @@
+"""Cells as the judge runs them: compiled once, their outputs built as nbformat outputs."""
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import io
+from types import CodeType
+from typing import Any
+
+from nbformat.notebooknode import NotebookNode
+from nbformat.v4 import new_output
+
+from . import hidden
+
+OUTPUT_LIMIT = 64 * 1024
+CELL_TIMEOUT_MESSAGE = ("this cell was stopped after {timeout:g} s (an infinite loop or a very slow function?); "
+                        "its tests score 0 and the other cells were graded normally")
+BUDGET_MESSAGE = ("the notebook's time budget of {budget:g} s is exhausted (slow or looping code in earlier "
+                  "cells?); this cell and the rest of the notebook score 0, later notebooks are graded normally")
+
+
+class CappedStdout(io.StringIO):
+    """What a cell run in the judge prints, up to OUTPUT_LIMIT characters."""
+
+    def write(self, text: str) -> int:
+        if self.tell() < OUTPUT_LIMIT:
+            return super().write(str(text)[: OUTPUT_LIMIT - self.tell()])
+        return len(text)
+
+
+def stream(text: str, name: str = "stdout") -> NotebookNode:
+    return new_output("stream", name=name, text=text)
+
+
+def error_output(ename: str, evalue: str, where: list[str] | tuple[str, ...] = ()) -> NotebookNode:
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}", *where])
+
+
+def result_output(text: str, execution_count: int | None) -> NotebookNode:
+    return new_output("execute_result", {"text/plain": text[:OUTPUT_LIMIT]}, execution_count=execution_count)
+
+
+def figure_output(png: str) -> NotebookNode:
+    return new_output("display_data", {"image/png": png, "text/plain": "<Figure>"})
+
+
+@functools.lru_cache(maxsize=256)
+def compile_cell(source: str) -> tuple[CodeType, CodeType | None]:
+    """A cell's code compiled as (body, last expression or None), as a kernel runs it.
+
+    Test cells are the instructor's in every submission (nbgrader overwrites edited ones), and
+    given cells nearly always are: a grading process compiles each distinct source once. Each
+    source gets a file name of its own, so that its hidden regions can be recognised.
+    """
+    filename = f"<test {hashlib.sha1(source.encode()).hexdigest()[:12]}>"
+    hidden.register(filename, source)
+    tree = ast.parse(source)
+    last = ast.Expression(tree.body.pop().value) if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    return compile(tree, filename, "exec"), compile(last, filename, "eval") if last is not None else None
+
+
+def run_compiled(source: str, namespace: dict[str, Any]) -> Any:
+    """Run a cell's code in namespace; returns the last expression's value (or None)."""
+    body, last = compile_cell(source)
+    exec(body, namespace)
+    return eval(last, namespace) if last is not None else None
