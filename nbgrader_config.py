@@ -6,7 +6,6 @@ and help); environment variables are read here and by the command line only.
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute, GetGrades, IgnorePattern,
     LimitOutput, OverwriteCells, OverwriteKernelspec)
@@ -14,7 +13,7 @@ from nbgrader.preprocessors import (
 from grader.pipeline.preprocessors import (
     CheckCellMetadataCompiled, ExplainTimeouts, PointToReference, ReportProgress, RestoreDeletedCells, SplitExecute,
     TimedSaveAutoGrades, VerdictsFromChecks)
-from grader.reports.feedback_preprocessors import HideHiddenTests
+from grader.reports.feedback_preprocessors import FEEDBACK_TEMPLATE, FEEDBACK_TEMPLATE_DIRS, HideHiddenTests
 from grader.settings import GraderSettings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -68,6 +67,9 @@ c.Autograde.autograde_preprocessors = [
     ReportProgress, *EXECUTION,
     IgnorePattern, ClearMetadataPreprocessor, LimitOutput, TimedSaveAutoGrades, AssignLatePenalties, CHECK_METADATA,
 ]
-# Feedback: hidden tests removed, student markup and outputs sanitised (no script runs in it).
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeHTML, CSSHTMLHeaderPreprocessor]
+# Feedback: hidden tests removed; student markup and outputs sanitised (no script of theirs runs in
+# it): the kit's template (grader/reports/templates) sanitises markdown, nbconvert's the outputs.
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.template_name, c.HTMLExporter.template_file = FEEDBACK_TEMPLATE
+c.HTMLExporter.extra_template_basedirs = FEEDBACK_TEMPLATE_DIRS

@@ -1129,16 +1129,150 @@ NETWORK_VARIANTS = [
     """),
 ]
 
+
+
+
+# ------------------------------------------------------------------------------------------------
+# Shapes of real student code: each bug must cost points in its own function's tests only
+# (one bug costs its points once: composite tests, later notebooks and later assignments use
+# known-good building blocks, swapped as forward/backward pairs)
+# ------------------------------------------------------------------------------------------------
+
+#: a correct batch-norm backward pass for a cache laid out (x, x_hat, mu, var, gamma, beta, eps)
+BATCHNORM_BACKWARD_WIDE_CACHE = """
+    def batchnorm_backward(dout, cache):
+        x, x_hat, mu, var, gamma, beta, eps = cache
+        N = x.shape[0]
+        dbeta = dout.sum(axis=0)
+        dgamma = (dout * x_hat).sum(axis=0)
+        dx_hat = dout * gamma
+        dvar = np.sum(dx_hat * (x - mu) * -0.5 * (var + eps) ** -1.5, axis=0)
+        dmu = np.sum(-dx_hat / np.sqrt(var + eps), axis=0) + dvar * np.mean(-2.0 * (x - mu), axis=0)
+        dx = dx_hat / np.sqrt(var + eps) + dvar * 2.0 * (x - mu) / N + dmu / N
+        return dx, dgamma, dbeta
+"""
+
+REAL_SHAPE_MUTANTS = [
+    mutant("running_averages_swapped_wide_cache", "batchnorm_forward",
+           "weights the batch statistic by momentum and the old running value by 1 - momentum, with a cache of "
+           "seven entries read by its own (correct) backward pass", """
+        def batchnorm_forward(x, gamma, beta, bn_param):
+            mode = bn_param["mode"]
+            eps = bn_param.get("eps", 1e-5)
+            momentum = bn_param.get("momentum", 0.9)
+            D = x.shape[1]
+            running_mean = bn_param.get("running_mean", np.zeros(D))
+            running_var = bn_param.get("running_var", np.zeros(D))
+            cache = None
+            if mode == "train":
+                mu = x.mean(axis=0)
+                var = x.var(axis=0)
+                x_hat = (x - mu) / np.sqrt(var + eps)
+                out = gamma * x_hat + beta
+                running_mean = (1 - momentum) * running_mean + momentum * mu
+                running_var = (1 - momentum) * running_var + momentum * var
+                cache = (x, x_hat, mu, var, gamma, beta, eps)
+            elif mode == "test":
+                out = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
+            else:
+                raise ValueError("unknown mode")
+            bn_param["running_mean"], bn_param["running_var"] = running_mean, running_var
+            return out, cache
+    """, companions=[("batchnorm_backward", BATCHNORM_BACKWARD_WIDE_CACHE)]),
+    mutant("running_mean_not_updated_wide_cache", "batchnorm_forward",
+           "stores the batch statistics as the running averages (no momentum), with its own cache layout", """
+        def batchnorm_forward(x, gamma, beta, bn_param):
+            mode = bn_param["mode"]
+            eps = bn_param.get("eps", 1e-5)
+            D = x.shape[1]
+            cache = None
+            if mode == "train":
+                mu = x.mean(axis=0)
+                var = x.var(axis=0)
+                x_hat = (x - mu) / np.sqrt(var + eps)
+                out = gamma * x_hat + beta
+                bn_param["running_mean"], bn_param["running_var"] = mu, var
+                cache = (x, x_hat, mu, var, gamma, beta, eps)
+            elif mode == "test":
+                mean = bn_param.get("running_mean", np.zeros(D))
+                var = bn_param.get("running_var", np.zeros(D))
+                out = gamma * (x - mean) / np.sqrt(var + eps) + beta
+            else:
+                raise ValueError("unknown mode")
+            return out, cache
+    """, companions=[("batchnorm_backward", BATCHNORM_BACKWARD_WIDE_CACHE)]),
+    mutant("two_d_only", "dropout_forward", "draws the mask for 2-D input only (x.shape[0], x.shape[1])",
+           edited(DROPOUT_FORWARD, ("mask = np.random.rand(*x.shape) >= p", "mask = np.random.rand(x.shape[0], x.shape[1]) >= p"))),
+    mutant("scales_by_one_over_p", "dropout_forward", "divides the kept units by p instead of 1 - p",
+           edited(DROPOUT_FORWARD, ("out = (x * mask / (1 - p)).astype(x.dtype, copy=False)",
+                                    "out = (x * mask / p).astype(x.dtype, copy=False)"))),
+    mutant("only_half", "dropout_forward", "works for p = 0.5 only (the public checks' favourite)",
+           edited(DROPOUT_FORWARD, ("mask = np.random.rand(*x.shape) >= p", "mask = np.random.rand(*x.shape) >= 0.5"),
+                  ("out = (x * mask / (1 - p)).astype(x.dtype, copy=False)", "out = (x * mask * 2).astype(x.dtype, copy=False)"))),
+    mutant("left_blank", "dropout_forward", "left as released: raises NotImplementedError", """
+        def dropout_forward(x, dropout_param):
+            raise NotImplementedError()
+    """),
+    mutant("recomputes_the_mask", "dropout_backward", "draws the mask again from dropout_param['seed'] instead of "
+           "reading it from the cache", """
+        def dropout_backward(dout, cache):
+            dropout_param, _ = cache
+            if dropout_param["mode"] == "test":
+                return dout
+            p = dropout_param["p"]
+            np.random.seed(dropout_param["seed"])
+            mask = np.random.rand(*dout.shape) >= p
+            return dout * mask / (1 - p)
+    """),
+    mutant("float64_only", "affine_forward", "writes the product into a preallocated float64 array with np.dot's "
+           "out=, which refuses float32 input", """
+        def affine_forward(x, w, b):
+            N = x.shape[0]
+            out = np.zeros((N, w.shape[1]))
+            np.dot(x.reshape(N, -1), w, out=out)
+            out += b
+            return out, (x, w, b)
+    """),
+    mutant("public_shapes_only", "affine_forward", "reshapes x to the public check's (2, 120)", """
+        def affine_forward(x, w, b):
+            out = x.reshape(2, 120) @ w + b if x.size == 240 else x.reshape(x.shape[0], x.shape[1] * x.shape[2]) @ w + b
+            return out, (x, w, b)
+    """),
+    mutant("cache_with_output", "affine_forward", "caches (x, w, b, out): one entry more than SPEC's cache", """
+        def affine_forward(x, w, b):
+            out = x.reshape(x.shape[0], -1) @ w + b
+            return out, (x, w, b, out)
+    """),
+    mutant("cache_without_b", "affine_forward", "caches (x, w): one entry less than SPEC's cache", """
+        def affine_forward(x, w, b):
+            out = x.reshape(x.shape[0], -1) @ w + b
+            return out, (x, w)
+    """),
+    mutant("recomputes_the_forward", "affine_relu_backward", "recomputes the affine output from the cache but "
+           "passes the gradient where it is negative", """
+        def affine_relu_backward(dout, cache):
+            fc_cache, relu_cache = cache
+            x, w, b = fc_cache
+            a = x.reshape(x.shape[0], -1) @ w + b
+            da = dout * (a < 0)
+            return affine_backward(da, fc_cache)
+    """),
+    mutant("modifies_dout", "relu_backward", "zeroes dout in place where x <= 0 and returns it", """
+        def relu_backward(dout, cache):
+            dout[cache <= 0] = 0
+            return dout
+    """),
+]
+
 MUTANTS = (AFFINE_FORWARD_MUTANTS + AFFINE_BACKWARD_MUTANTS + RELU_FORWARD_MUTANTS + RELU_BACKWARD_MUTANTS
            + SVM_LOSS_MUTANTS + SOFTMAX_LOSS_MUTANTS + AFFINE_RELU_FORWARD_MUTANTS + AFFINE_RELU_BACKWARD_MUTANTS
            + BATCHNORM_FORWARD_MUTANTS + BATCHNORM_BACKWARD_MUTANTS
            + AFFINE_BATCHNORM_RELU_FORWARD_MUTANTS + AFFINE_BATCHNORM_RELU_BACKWARD_MUTANTS
            + DROPOUT_FORWARD_MUTANTS + DROPOUT_BACKWARD_MUTANTS
            + SGD_MUTANTS + SGD_MOMENTUM_MUTANTS + SGD_NESTEROV_MUTANTS + RMSPROP_MUTANTS + ADAM_MUTANTS
-           + TWO_LAYER_NET_MUTANTS + FULLY_CONNECTED_NET_MUTANTS)
+           + TWO_LAYER_NET_MUTANTS + FULLY_CONNECTED_NET_MUTANTS + REAL_SHAPE_MUTANTS)
 VARIANTS = LAYER_VARIANTS + BATCHNORM_VARIANTS + DROPOUT_VARIANTS + UPDATE_RULE_VARIANTS + NETWORK_VARIANTS
 ALL_CASES = MUTANTS + VARIANTS
-
 
 # ------------------------------------------------------------------------------------------------
 # The sample class and the benchmark's hostile submissions

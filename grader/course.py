@@ -39,6 +39,7 @@ class Course:
 
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = Path(root or REPO_ROOT).resolve()
+        _put_interpreter_tools_on_path()
         self.source_dir = self.root / "source"
         self.release_dir = self.root / "release"
         self.submitted_dir = self.root / "submitted"
@@ -76,7 +77,6 @@ class Course:
     def _api(config: Config) -> NbGraderAPI:
         from nbgrader.apps import NbGraderAPI
 
-        _put_interpreter_tools_on_path()
         return NbGraderAPI(config=config)
 
     @property

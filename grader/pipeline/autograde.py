@@ -43,12 +43,9 @@ def _last_error_line(result: dict[str, Any]) -> str:
     return (errors or lines or ["unknown error"])[-1]
 
 
-def grade_one(course: Course, assignment: str, student: str, on_notebook: Callable[[str, str], None] | None = None,
-              notebook: str | None = None) -> Outcome:
-    """Autograde one submission with nbgrader; returns its Outcome (never raises for bad input).
-
-    With `notebook` (a name without .ipynb), only that notebook is graded.
-    """
+def grade_one(course: Course, assignment: str, student: str,
+              on_notebook: Callable[[str, str], None] | None = None) -> Outcome:
+    """Autograde one submission with nbgrader; returns its Outcome (never raises for bad input)."""
     graded: list[str] = []
 
     def notebook_started(name: str) -> None:
@@ -62,14 +59,9 @@ def grade_one(course: Course, assignment: str, student: str, on_notebook: Callab
     api = course.grading_api
     try:
         preflight = stage_submission(course, assignment, student, settings.max_file_mb * 1024 ** 2)
-        clear_autograded(course.db_url, course.course_id, assignment, student, "grading in progress", notebook)
-        saved_filter = api.coursedir.notebook_id
-        api.coursedir.notebook_id = notebook or "*"
-        try:
-            with session.active():
-                result = api.autograde(assignment, student, force=True, create=True)
-        finally:
-            api.coursedir.notebook_id = saved_filter
+        clear_autograded(course.db_url, course.course_id, assignment, student, "grading in progress")
+        with session.active():
+            result = api.autograde(assignment, student, force=True, create=True)
         success = bool(result.get("success"))
         error = "" if success else _last_error_line(result)
         messages = preflight.messages
@@ -79,7 +71,7 @@ def grade_one(course: Course, assignment: str, student: str, on_notebook: Callab
         if success:
             mark_graded(course.db_url, course.course_id, assignment, student)
         else:
-            mark_failed(course.db_url, course.course_id, assignment, student, error)
+            mark_failed(course.db_url, course.course_id, assignment, student, error, session.saved)
     except Exception as exc:  # the gradebook itself failed: say so, with the grading's own error
         success, error = False, error or f"the gradebook could not be updated: {type(exc).__name__}: {exc}"
     total = time.perf_counter() - start
@@ -129,15 +121,14 @@ def _init_worker(root: str, queue: Any) -> None:
     _WorkerState.resources.enter_context(shared_gradebooks())
 
 
-def _grade_in_worker(assignment: str, student: str, notebook: str | None) -> Outcome:
+def _grade_in_worker(assignment: str, student: str) -> Outcome:
     queue = _WorkerState.queue
-    return grade_one(_WorkerState.course, assignment, student,
-                     on_notebook=lambda s, name: queue.put((s, name)), notebook=notebook)
+    return grade_one(_WorkerState.course, assignment, student, on_notebook=lambda s, name: queue.put((s, name)))
 
 
 def autograde_class(course: Course | None = None, assignments: list[str] | None = None,
-                    students: list[str] | None = None, progress: bool = True, jobs: int | None = None,
-                    notebooks: dict[str, str] | None = None) -> list[Outcome]:
+                    students: list[str] | None = None, progress: bool = True,
+                    jobs: int | None = None) -> list[Outcome]:
     """Autograde submissions in parallel; returns a list of Outcome and records them in reports/.
 
     Inputs:
@@ -146,7 +137,6 @@ def autograde_class(course: Course | None = None, assignments: list[str] | None 
     - students: student ids to grade (default: everyone who submitted each assignment)
     - progress: show a tqdm bar naming student and notebook
     - jobs: worker processes (default: one per core, plus one); 1 grades in this process
-    - notebooks: optional dict student_id -> notebook name: grade only that notebook of that student
 
     A student who handed in only some assignments is graded on those.
     """
@@ -172,22 +162,21 @@ def autograde_class(course: Course | None = None, assignments: list[str] | None 
             with shared_gradebooks():
                 for assignment, student in work:
                     finished(grade_one(course, assignment, student,
-                                       on_notebook=lambda s, name: bar.set_postfix_str(f"{s} / {name}"),
-                                       notebook=(notebooks or {}).get(student)))
+                                       on_notebook=lambda s, name: bar.set_postfix_str(f"{s} / {name}")))
         else:
-            _grade_in_pool(course, work, jobs, bar, finished, notebooks or {})
+            _grade_in_pool(course, work, jobs, bar, finished)
     finally:
         bar.close()
     return sorted(outcomes, key=lambda o: (o.assignment, o.student_id))
 
 
 def _grade_in_pool(course: Course, work: list[tuple[str, str]], jobs: int, bar: ProgressBar,
-                   finished: Callable[[Outcome], None], notebooks: dict[str, str]) -> None:
+                   finished: Callable[[Outcome], None]) -> None:
     context = pool_context(warm=GRADING_IMPORTS)
     progress = context.SimpleQueue()  # type: ignore[attr-defined]
     with start_pool(context, jobs, _init_worker, (str(course.root), progress)) as pool:
         pending: dict[Future[Outcome], tuple[str, str]] = {
-            pool.submit(_grade_in_worker, a, s, notebooks.get(s)): (a, s) for a, s in work}
+            pool.submit(_grade_in_worker, a, s): (a, s) for a, s in work}
         while pending:
             done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             while not progress.empty():

@@ -47,12 +47,12 @@ def _submission_notebooks(gb: Gradebook, assignment: str, student: str) -> list:
 
 
 def clear_autograded(db_url: str, course_id: str, assignment: str, student: str, reason: str,
-                     notebook_name: str | None = None) -> None:
-    """Clear the autograded scores of a submission (or of one of its notebooks) and flag its
-    notebooks; manual grades stay."""
+                     keep: set[str] | frozenset[str] = frozenset()) -> None:
+    """Clear the autograded scores of a submission's notebooks, except those in `keep`, flag them and
+    say why in their comments; manual grades stay."""
     with Gradebook(db_url, course_id) as gb:
         for notebook in _submission_notebooks(gb, assignment, student):
-            if notebook_name is not None and notebook.name != notebook_name:
+            if notebook.name in keep:
                 continue
             notebook.flagged = True
             for grade in notebook.grades:
@@ -74,7 +74,8 @@ def mark_graded(db_url: str, course_id: str, assignment: str, student: str) -> N
         gb.db.commit()
 
 
-def mark_failed(db_url: str, course_id: str, assignment: str, student: str, reason: str) -> None:
-    """Record a failed grading: no autograded score left standing, the notebooks flagged, the reason
-    in their comments."""
-    clear_autograded(db_url, course_id, assignment, student, reason)
+def mark_failed(db_url: str, course_id: str, assignment: str, student: str, reason: str,
+                graded: set[str] | frozenset[str] = frozenset()) -> None:
+    """Record a failed grading: the notebooks it did not grade keep no autograded score, are flagged
+    and say why; the notebooks it did grade (`graded`) keep their new scores."""
+    clear_autograded(db_url, course_id, assignment, student, reason, keep=graded)

@@ -24,6 +24,8 @@ class GradingSession:
     verified: set[str] = field(default_factory=set)
     timings: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     sandbox_starts: int = 0
+    #: notebooks whose grades were saved to the gradebook in this grading
+    saved: set[str] = field(default_factory=set)
     #: notebook -> phase -> seconds (grader.judge.profile)
     profile: dict[str, dict[str, float]] = field(default_factory=dict)
 

@@ -9,11 +9,15 @@ folder (`.staged/<student>/<assignment>/`) with:
 - a notebook saved under another name (``01_layers (1).ipynb``) taken under its
   expected name when it unmistakably holds that notebook's answer cells;
 - the nbgrader metadata of duplicated answer cells removed from the copies, so a
-  copy-pasted cell cannot break grading (its code still runs).
+  copy-pasted cell cannot break grading (its code still runs);
+- the nbgrader metadata of every cell as released: a student cannot change a cell's points or
+  role, and metadata nbgrader cannot read (which would stop the grading of that notebook and of
+  the ones after it) is put back as released, or removed from cells the release does not have.
 The messages are returned and recorded for the report and the student's feedback.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -74,6 +78,27 @@ def _drop_duplicate_grade_ids(nb: NotebookNode, name: str, messages: list[str]) 
     return nb
 
 
+def _restore_metadata(nb: NotebookNode, released: NotebookNode, name: str, messages: list[str]) -> NotebookNode:
+    """Every cell's nbgrader metadata as in the released notebook (or none, for cells it does not have)."""
+    metadata = {c.metadata["nbgrader"].get("grade_id"): c.metadata["nbgrader"] for c in released.cells
+                if isinstance(c.metadata.get("nbgrader"), dict)}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is None:
+            continue
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        if isinstance(grade_id, str) and grade_id in metadata:
+            if meta != metadata[grade_id]:
+                cell.metadata["nbgrader"] = copy.deepcopy(metadata[grade_id])
+                messages.append(f"{name}: the grading metadata of cell '{grade_id}' was changed; "
+                                "the released metadata was used")
+        else:
+            del cell.metadata["nbgrader"]
+            messages.append(f"{name}: a cell had grading metadata the release does not have; "
+                            "it was graded as ordinary content")
+    return nb
+
+
 def _walk(src: Path) -> list[tuple[Path, os.stat_result]]:
     """(relative path, lstat) of everything under src, without following links."""
     found = []
@@ -101,7 +126,8 @@ def stage_submission(course: Course, assignment: str, student: str, max_bytes: i
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    expected = {p.name: _answer_ids(read_course_notebook(p)) for p in course.release_notebooks(assignment)}
+    released = {p.name: read_course_notebook(p) for p in course.release_notebooks(assignment)}
+    expected = {name: _answer_ids(nb) for name, nb in released.items()}
     unknown: dict[Path, NotebookNode] = {}
     for rel, info in _walk(src) if src.is_dir() and not src.is_symlink() else []:
         if not stat.S_ISREG(info.st_mode):
@@ -126,6 +152,8 @@ def stage_submission(course: Course, assignment: str, student: str, max_bytes: i
             continue
         notes = len(report.messages)
         nb = _drop_duplicate_grade_ids(nb, str(rel), report.messages)
+        if len(rel.parts) == 1 and rel.name in released:
+            nb = _restore_metadata(nb, released[rel.name], str(rel), report.messages)
         if len(rel.parts) == 1 and rel.name in expected:
             if len(report.messages) == notes and "orig_nbformat" not in nb.metadata:
                 (dest / rel).write_bytes(data)   # readable and unchanged: the student's own bytes
@@ -138,7 +166,8 @@ def stage_submission(course: Course, assignment: str, student: str, max_bytes: i
             continue
         matches = [rel for rel, nb in unknown.items() if answer_ids <= _answer_ids(nb)]
         if len(matches) == 1:
-            nbformat.write(unknown.pop(matches[0]), dest / name)
+            nbformat.write(_restore_metadata(unknown.pop(matches[0]), released[name], str(matches[0]),
+                                             report.messages), dest / name)
             report.messages.append(f"{matches[0]} was graded as {name} (it holds that notebook's answers)")
         else:
             report.messages.append(f"{name} is missing from the submission; it scores 0")

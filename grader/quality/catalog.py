@@ -18,6 +18,7 @@ pair of forward and backward passes.
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,23 +73,24 @@ def variant(name: str, function: str, description: str, source: str,
 
 
 def edited(source: str, *edits: tuple[str, str]) -> str:
-    """`source` with each (old, new) replacement of whole lines applied.
+    """`source` with each (old, new) replacement applied.
 
-    `old` and `new` are dedented; `old` is found at the deepest indentation where it
-    occurs (exactly once) and `new` is indented the same way.
+    `old` and `new` are dedented. `old` is whole lines at some indentation (then `new` is indented
+    the same way), or else a part of one line (replaced as it is); either must occur exactly once.
     """
     source = clean(source)
     for old, new in edits:
         old, new = dedent(old).strip("\n"), dedent(new).strip("\n")
-        pattern = old
-        for depth in range(16, -1, -4):
-            pattern = indent(old, " " * depth)
-            if pattern in source:
-                break
-        count = source.count(pattern)
-        if count != 1:
-            raise ValueError(f"{old!r} occurs {count} times in the source to edit")
-        source = source.replace(pattern, indent(new, " " * depth))
+        found = []
+        for depth in range(0, 64):
+            pattern = re.compile(r"(?m)^" + re.escape(indent(old, " " * depth)) + r"(?=\n|\Z)")
+            found += [(match.start(), match.end(), indent(new, " " * depth)) for match in pattern.finditer(source)]
+        if not found and "\n" not in old:
+            found = [(m.start(), m.end(), new) for m in re.finditer(re.escape(old), source)]
+        if len(found) != 1:
+            raise ValueError(f"{old!r} occurs {len(found)} times in the source to edit")
+        start, end, replacement = found[0]
+        source = source[:start] + replacement + source[end:]
     return source
 
 

@@ -464,23 +464,48 @@ def same_value(a: Any, b: Any) -> bool:
 
 
 def mutable_arguments(args: list | tuple, before: list) -> dict[str, Any]:
-    """The arguments a call may have changed in place: {index: value} of changed arrays, dicts, lists.
+    """The arguments a call may have changed in place: {index: value} of changed arrays, dicts, lists,
+    and tuples holding something that changed (a cache whose array was changed in place).
 
-    `before` holds copies of the array arguments taken before the call (None for others).
+    `before` is snapshot_arrays(args), taken before the call.
     """
     changed = {}
     for i, (arg, copy) in enumerate(zip(args, before)):
-        if isinstance(arg, np.ndarray):
-            # bitwise: an entry changed from one NaN to another also counts as a change
-            if copy is None or copy.shape != arg.shape or copy.dtype != arg.dtype or copy.tobytes() != arg.tobytes():
-                changed[str(i)] = arg
-        elif isinstance(arg, (dict, list)):
+        if isinstance(arg, (dict, list)) or _changed(arg, copy):
             changed[str(i)] = arg
     return changed
 
 
+def _changed(value: Any, copy: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        # bitwise: an entry changed from one NaN to another also counts as a change
+        return (not isinstance(copy, np.ndarray) or copy.shape != value.shape or copy.dtype != value.dtype
+                or copy.tobytes() != value.tobytes())
+    if isinstance(value, tuple):
+        if not isinstance(copy, tuple) or len(copy) != len(value):
+            return True
+        return any(_changed(v, c) for v, c in zip(value, copy))
+    if isinstance(value, (dict, list)):
+        return not same_value(value, copy)
+    return False
+
+
+def _snapshot(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, tuple) and depth < 8:
+        return tuple(_snapshot(v, depth + 1) for v in value)
+    if isinstance(value, (dict, list)) and depth > 0:
+        try:
+            return round_trip(value)
+        except WireError:
+            return None
+    return None
+
+
 def snapshot_arrays(args: list | tuple) -> list:
-    return [arg.copy() if isinstance(arg, np.ndarray) else None for arg in args]
+    """Copies of what a call could change in place inside its arguments: arrays, and tuples' contents."""
+    return [_snapshot(arg) for arg in args]
 
 
 def copy_back(before: Any, after: Any) -> None:

@@ -10,7 +10,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from grader.quality.submissions import build_submission, solution_sources
 
@@ -27,6 +27,7 @@ class Attack:
     loses: tuple = ()
     zero_notebooks: tuple = ()
     contained_by: str = ""
+    failed: bool = False            # the submission's grading is expected to fail (and be recorded so)
 
 
 def prefixed(code, function, solutions):
@@ -161,8 +162,119 @@ def huge_file(folder, context):
         f.truncate(300 * 1024 * 1024)
 
 
+OUTLIVES_NOTEBOOK = """
+import os, time
+if os.fork() == 0:                 # a daemon: double fork, its own session
+    os.setsid()
+    if os.fork() == 0:
+        deadline = time.time() + 600
+        while time.time() < deadline:  # plants links wherever the next notebook's files may go
+            for name, target in [('02_batchnorm.ipynb', '{canary}'), ('nnkit', '{canary_dir}'),
+                                 ('03_dropout.ipynb', '/nonexistent/dangling')]:
+                for folder in ['.', '..', '/tmp']:
+                    try:
+                        os.symlink(target, os.path.join(folder, name))
+                    except OSError:
+                        pass
+            time.sleep(0.05)
+        os._exit(0)
+    os._exit(0)
+"""
+
+PLANTED_LINKS = """
+import os
+for name, target in [('02_batchnorm.ipynb', '{canary}'), ('nnkit2', '{canary_dir}'), ('dangling', '/nope/nothing'),
+                     ('../fc_nets_link', '{course}')]:
+    try:
+        os.symlink(target, name)
+    except OSError as exc:
+        print('link refused', name, type(exc).__name__)
+"""
+
+HOST_FACTS_PROBE = """
+import os, sys, glob
+for path in ['/proc/self/mountinfo', '/proc/1/cmdline', '/proc/self/environ', '/proc/self/cmdline']:
+    try:
+        print('READ', path, open(path, 'rb').read()[:20000])
+    except OSError as exc:
+        print('no', path, type(exc).__name__)
+print('ENV', dict(os.environ))
+print('PATHS', sys.executable, sys.prefix, sys.base_prefix, sys.path, os.getcwd(), os.path.realpath('.'))
+print('FILES', sorted(glob.glob('/opt/*')), sorted(glob.glob('/opt/*/*')), os.listdir('/'))
+try:
+    print('EXE', os.readlink('/proc/self/exe'))
+except OSError as exc:
+    print('no exe', type(exc).__name__)
+import numpy
+print('NUMPY', numpy.__file__)
+"""
+
+#: a broken affine_forward (swapped for the known-good one in composite tests), and an affine_relu_forward
+#: that asks that known-good layer for a product of 60000 x 60000 (29 GB) before doing its job
+HUGE_CALLBACK = """
+def affine_relu_forward(x, w, b):
+    try:
+        affine_forward(np.ones((60000, 1)), np.ones((1, 60000)), np.zeros(60000))
+    except Exception as exc:
+        print('the huge call failed:', type(exc).__name__)
+    a, fc_cache = affine_forward(x, w, b)
+    out, relu_cache = relu_forward(a)
+    return out, (fc_cache, relu_cache)
+"""
+
+EMPTY_LIST_FLOOD = with_body("svm_loss", "return [[] for _ in range(5_000_000)], np.zeros_like(x)", "x, y")
+DEEP_NESTING = with_body("softmax_loss", "v = []\nfor _ in range(100_000):\n    v = [v]\nreturn v, v", "x, y")
+
+PRINTS_HIDDEN_INPUTS = with_body("affine_backward", """
+x, w, b = cache
+print('LEAK shape', x.shape, 'first', float(x.flat[0]))
+N = x.shape[0]
+return dout.dot(w.T).reshape(x.shape), x.reshape(N, -1).T.dot(dout), np.sum(dout, axis=0)
+""", "dout, cache")
+
+FILL_DISK = """
+import os
+written = 0
+for path in ['/tmp/fill', 'fill']:
+    try:
+        with open(path, 'wb') as f:
+            while written < 4 << 30:
+                f.write(b'x' * (1 << 20))
+                written += 1 << 20
+    except OSError as exc:
+        print('stopped after', written >> 20, 'MB:', type(exc).__name__)
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+"""
+
+MARKUP = ('<script>document.title = "SCRIPT RAN"</script>\n<iframe src="javascript:alert(2)"></iframe>\n'
+          '<img src="x" onerror="document.title = \'ONERROR RAN\'">\n<a href="javascript:alert(3)">a link</a>')
+
+
+def add_markup(nb):
+    """A markdown cell with live markup, and an experiment cell's output with a script in it."""
+    nb["cells"].insert(1, {"cell_type": "markdown", "metadata": {}, "source": MARKUP})
+    for cell in nb["cells"]:
+        if "experiment" in cell.get("metadata", {}).get("tags", []):
+            cell["outputs"] = [{"output_type": "display_data", "metadata": {},
+                                "data": {"text/html": "<script>document.title = 'OUTPUT SCRIPT RAN'</script>"
+                                                      "<b>student html</b>", "text/plain": "html"}}]
+            break
+
+
+def corrupt_metadata(nb):
+    """An answer cell's nbgrader metadata of the wrong type: nbgrader cannot grade the notebook."""
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade_id") == "batchnorm_forward_solution":
+            meta["points"] = "lots"
+            meta["grade"] = "yes"
+
+
 def attacks(solutions):
-    """The corpus (at least 20 cases)."""
+    """The corpus."""
     s = solutions
     return [
         Attack("suppress_tracebacks", "silences excepthook and stdout, with a broken relu_forward",
@@ -238,6 +350,40 @@ def attacks(solutions):
                zero_notebooks=("01_layers",), contained_by="links are not followed"),
         Attack("huge_extra_file", "adds a 300 MB file", after=huge_file,
                contained_by="files over 20 MB are not copied"),
+        # --- round 2 -----------------------------------------------------------------------------
+        Attack("outlives_notebook", "starts a daemon (double fork, setsid) that plants links for the next notebooks",
+               {"affine_forward": prefixed(OUTLIVES_NOTEBOOK, "affine_forward", s)},
+               contained_by="a sandbox per notebook: its process namespace dies with it, nothing host-side is shared"),
+        Attack("planted_links", "plants links to host files where notebooks and the support package go",
+               {"relu_forward": prefixed(PLANTED_LINKS, "relu_forward", s),
+                "dropout_forward": prefixed(PLANTED_LINKS, "dropout_forward", s)},
+               contained_by="the working folder is written inside the sandbox; the grader writes nothing there"),
+        Attack("host_facts", "prints the mount table, pid 1's command line, the environment and every path",
+               {"softmax_loss": prefixed(HOST_FACTS_PROBE, "softmax_loss", s)},
+               contained_by="no /proc, neutral mount points, a fixed environment"),
+        Attack("huge_known_good_call", "a broken affine_forward, and an affine_relu_forward that makes the "
+               "known-good affine_forward compute a 29 GB product", {"affine_forward": BROKEN_AFFINE,
+                                                                     "affine_relu_forward": HUGE_CALLBACK},
+               loses=("affine_forward",), contained_by="known-good blocks run in a resource-limited sandbox"),
+        Attack("empty_list_flood", "svm_loss returns five million empty lists", {"svm_loss": EMPTY_LIST_FLOOD},
+               loses=("svm_loss",), contained_by="the decoder bounds a message's items before allocating"),
+        Attack("deep_nesting", "softmax_loss returns a list nested 100000 deep", {"softmax_loss": DEEP_NESTING},
+               loses=("softmax_loss",), contained_by="the wire format bounds nesting"),
+        Attack("prints_hidden_inputs", "affine_backward prints its inputs (the hidden tests' shapes and values)",
+               {"affine_backward": PRINTS_HIDDEN_INPUTS},
+               contained_by="student output during hidden checks is left out of the feedback"),
+        Attack("fills_the_disk", "writes 4 GB to /tmp and to its working folder",
+               {"relu_backward": prefixed(FILL_DISK, "relu_backward", s)},
+               contained_by="the sandbox's folders are size-limited tmpfs"),
+        Attack("live_markup", "a markdown cell with <script>, a javascript: iframe and onerror, and a script in "
+               "an experiment cell's output", after=edit_notebook("05_networks.ipynb", add_markup),
+               contained_by="feedback HTML is sanitised"),
+        Attack("broken_metadata", "02_batchnorm's answer cell metadata is corrupted (nbgrader cannot read it)",
+               after=edit_notebook("02_batchnorm.ipynb", corrupt_metadata),
+               contained_by="staging puts the released metadata back, with a message"),
+        Attack("uid_probe", "reports its user id", {"sgd": prefixed("import os\nprint('UID', os.getuid(), os.getgid())",
+                                                                    "sgd", s)},
+               contained_by="an unprivileged user id leased by this grading process"),
     ]
 
 

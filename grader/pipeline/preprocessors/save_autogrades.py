@@ -18,13 +18,17 @@ class TimedSaveAutoGrades(SaveAutoGrades):
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         start = time.perf_counter()
+        session = GradingSession.current()
         try:
             connections = shared_connections()
             if connections is None:
-                return super().preprocess(nb, resources)
-            return self._preprocess_shared(nb, resources, connections)
+                result = super().preprocess(nb, resources)
+            else:
+                result = self._preprocess_shared(nb, resources, connections)
+            if session is not None:
+                session.saved.add(str(resources["nbgrader"]["notebook"]))
+            return result
         finally:
-            session = GradingSession.current()
             if session is not None:
                 session.timings["gradebook"] += time.perf_counter() - start
 

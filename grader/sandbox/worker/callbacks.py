@@ -11,6 +11,7 @@ from __future__ import annotations
 # Student code may replace builtins: keep the originals.
 from builtins import Exception, RuntimeError, any, dict, getattr, id, isinstance, list, staticmethod, classmethod, type  # noqa: A004
 
+import builtins
 import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,23 @@ if TYPE_CHECKING:
     from .server import StudentWorker
 
 _ABSENT = object()
+#: the builtin exception types, as they were before student code ran
+_EXCEPTIONS = {name: value for name, value in vars(builtins).items()
+               if isinstance(value, type) and issubclass(value, Exception)}
+
+
+def callback_error(name: str, error: Any) -> Exception:
+    """The exception a failed callback raises in student code: the known-good function's own type
+    (ValueError for ValueError), as a call in one process would raise it."""
+    if isinstance(error, dict):
+        ename, evalue = str(error.get("ename", "RuntimeError")), str(error.get("evalue", ""))
+    else:
+        ename, evalue = "RuntimeError", str(error)
+    exc_type = _EXCEPTIONS.get(ename, RuntimeError)
+    try:
+        return exc_type(evalue if exc_type is not RuntimeError else f"{name} failed: {ename}: {evalue}")
+    except Exception:   # a type whose constructor wants other arguments
+        return RuntimeError(f"{name} failed: {ename}: {evalue}")
 
 
 class Bindings:
@@ -55,7 +73,7 @@ def callback_stub(worker: StudentWorker, name: str) -> Callable[..., Any]:
         if not isinstance(answer, dict) or answer.get("type") != protocol.CALLBACK_RESULT:
             raise RuntimeError("grading protocol error")
         if not answer.get("ok"):
-            raise RuntimeError(f"{name} failed: {answer.get('error')}")
+            raise callback_error(name, answer.get("error"))
         wire.apply_changes(args, kwargs, answer.get("args_changed"), answer.get("kwargs_changed"))
         return answer.get("result")
 

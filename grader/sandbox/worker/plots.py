@@ -6,7 +6,8 @@ from builtins import AttributeError, Exception, isinstance, str  # noqa: A004
 
 import base64
 import importlib
-import importlib.util
+import importlib.abc
+import importlib.machinery
 import io
 import sys
 import types
@@ -19,8 +20,8 @@ class LazyPyplot(types.ModuleType):
     """Stands in for matplotlib.pyplot until a cell uses it, then becomes it.
 
     The notebooks' setup cells import pyplot, but only the experiment cells, which grading
-    skips, use it; its import (about half a second) then happens only if a cell plots. The
-    import system reads only dunder attributes (e.g. __spec__), which do not load it.
+    skips, use it; its import (about a third of a second) then happens only if a cell plots.
+    The import system reads only dunder attributes (e.g. __spec__), which do not load it.
     """
 
     def __getattr__(self, name: str) -> Any:
@@ -28,21 +29,39 @@ class LazyPyplot(types.ModuleType):
             raise AttributeError(name)
         import matplotlib
 
-        del sys.modules["matplotlib.pyplot"]
-        real = importlib.import_module("matplotlib.pyplot")
+        PyplotFinder.active = False
+        try:
+            del sys.modules["matplotlib.pyplot"]
+            real = importlib.import_module("matplotlib.pyplot")
+        finally:
+            PyplotFinder.active = True
         self.__dict__.update(real.__dict__)   # names already bound to this stand-in keep working
         matplotlib.pyplot = real  # type: ignore[attr-defined]
         return getattr(real, name)
 
 
+class PyplotFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Answers `import matplotlib.pyplot` with a LazyPyplot (matplotlib itself is imported as usual,
+    when a notebook asks for it)."""
+
+    active = True
+
+    @classmethod
+    def find_spec(cls, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "matplotlib.pyplot" or not cls.active:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, cls())
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return LazyPyplot(spec.name)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        return None
+
+
 def install_lazy_pyplot() -> None:
-    """Put the stand-in in place of matplotlib.pyplot (matplotlib itself is imported when asked)."""
-    spec = importlib.util.find_spec("matplotlib.pyplot")
-    if spec is None:
-        return
-    stand_in = LazyPyplot("matplotlib.pyplot")
-    stand_in.__spec__ = spec
-    sys.modules["matplotlib.pyplot"] = stand_in
+    """Answer later imports of matplotlib.pyplot with the stand-in (costs nothing until then)."""
+    sys.meta_path.insert(0, PyplotFinder)
 
 
 def collect_figures() -> list[str]:

@@ -48,14 +48,14 @@ class ReferenceWorker:
     def callback(self, msg: dict[str, Any]) -> dict[str, Any]:
         function = self.active.get(msg.get("name"))
         if function is None:
-            return protocol.callback_result(False, error="not available")
+            return protocol.callback_result(False, error=protocol.error_info("RuntimeError", "not available"))
         args, kwargs = list(msg.get("args", [])), dict(msg.get("kwargs", {}))
         try:
             before = wire.snapshot_arrays(args)
             result = function(*args, **kwargs)
         except Exception as exc:  # the known-good function rejecting the student's arguments
             info = describe(exc)
-            return protocol.callback_result(False, error=f"{info['ename']}: {info['evalue']}")
+            return protocol.callback_result(False, error=protocol.error_info(info["ename"], info["evalue"]))
         return protocol.callback_result(
             True, result=result, args_changed=wire.mutable_arguments(args, before),
             kwargs_changed={k: v for k, v in kwargs.items() if isinstance(v, (np.ndarray, dict, list))})
@@ -68,7 +68,8 @@ class ReferenceWorker:
             except EOFError:
                 return
             except wire.WireError as exc:
-                self.channel.send(protocol.callback_result(False, error=f"unreadable call: {exc}"))
+                self.channel.send(protocol.callback_result(
+                    False, error=protocol.error_info("ValueError", f"the call's arguments cannot be read: {exc}")))
                 continue
             if isinstance(msg, dict) and msg.get("type") == protocol.CALLBACK:
                 answer = self.callback(msg)
@@ -79,8 +80,9 @@ class ReferenceWorker:
             try:
                 self.channel.send(answer)
             except wire.WireError as exc:   # e.g. a result over the message size limit
-                self.channel.send(protocol.callback_result(False, error=str(exc)) if "type" in msg
-                                  else dict(protocol.failure("ValueError", str(exc))))
+                self.channel.send(protocol.callback_result(False, error=protocol.error_info("ValueError", str(exc)))
+                                  if "type" in msg else dict(protocol.failure("ValueError", str(exc))))
             except MemoryError:
-                self.channel.send(protocol.callback_result(False, error="MemoryError: the result is too large"))
+                self.channel.send(protocol.callback_result(
+                    False, error=protocol.error_info("MemoryError", "the result is too large")))
             sys.stdout.flush()

@@ -74,3 +74,56 @@ def show_images(X, y=None, class_names=None, num=16):
             ax.set_title(class_names[y[i]] if class_names else str(y[i]), fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def filter_grid(w, padding=1, background=1.0):
+    """The filters of a convolutional layer tiled into one image, each scaled to [0, 1].
+
+    Inputs:
+    - w: filters of shape (F, C, HH, WW)
+    - padding: pixels of background between the filters
+    - background: the value of those pixels (1.0: white)
+
+    Returns an image array: (rows, cols) for C != 3 (each filter's channels side by side),
+    (rows, cols, 3) for C == 3 (RGB filters), with about sqrt(F) filters per row.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    F, C, HH, WW = w.shape
+    if C == 3:
+        tiles = np.transpose(w, (0, 2, 3, 1))                       # (F, HH, WW, 3)
+    else:
+        tiles = w                                                   # (F, C, HH, WW): channels side by side
+    lows = tiles.reshape(F, -1).min(axis=1)
+    highs = tiles.reshape(F, -1).max(axis=1)
+    scale = np.maximum(highs - lows, 1e-12)
+    tiles = (tiles - lows.reshape((F,) + (1,) * (tiles.ndim - 1))) / scale.reshape((F,) + (1,) * (tiles.ndim - 1))
+    if C != 3:
+        tiles = np.concatenate([np.pad(tiles[:, c], ((0, 0), (0, 0), (0, padding if c < C - 1 else 0)),
+                                       constant_values=background) for c in range(C)], axis=2)
+    cols = int(np.ceil(np.sqrt(F)))
+    rows = int(np.ceil(F / cols))
+    th, tw = tiles.shape[1], tiles.shape[2]
+    grid = np.full((rows * (th + padding) - padding, cols * (tw + padding) - padding) + tiles.shape[3:], background)
+    for i in range(F):
+        r, c = divmod(i, cols)
+        grid[r * (th + padding):r * (th + padding) + th, c * (tw + padding):c * (tw + padding) + tw] = tiles[i]
+    return grid
+
+
+def plot_filters(w, title=None, padding=1, background=1.0):
+    """The filters of a convolutional layer as one image grid (see filter_grid).
+
+    Inputs:
+    - w: filters of shape (F, C, HH, WW), e.g. a network's params['W1']
+    - title: optional title; padding, background: the pixels between the filters
+
+    Returns the matplotlib Figure.
+    """
+    grid = filter_grid(w, padding=padding, background=background)
+    fig, ax = plt.subplots(figsize=(5, 5 * grid.shape[0] / max(grid.shape[1], 1) + 0.5))
+    ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

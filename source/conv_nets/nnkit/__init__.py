@@ -1,0 +1,1 @@
+../../../assignments/nnkit/__init__.py

@@ -1,0 +1,1 @@
+../../../assignments/nnkit/fast_layers.py

@@ -1,0 +1,1 @@
+../../../assignments/nnkit/gradient_check.py

@@ -1,0 +1,1 @@
+../../../assignments/nnkit/notebooks.py

@@ -1,0 +1,1 @@
+../../../assignments/nnkit/conv_layer_utils.py
