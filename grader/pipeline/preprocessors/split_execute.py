@@ -9,7 +9,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from ...conventions import graded_functions_of
-from ...course import STAGED, read_course_notebook
+from ...course import read_course_notebook
 from ...settings import GraderSettings
 from ..jobs import notebook_from_text, pack_job, run_job
 from ..session import GradingSession
@@ -34,7 +34,9 @@ class SplitExecute(NbGraderPreprocessor):
         verified = sorted(session.verified) if session is not None else []
         folders = {other.name: root / "submitted" / student / other.name
                    for other in sorted((root / "source").iterdir()) if other.is_dir() and other.name != assignment}
-        folders[assignment] = root / STAGED / student / assignment
+        # the graded copy: the kit's staging folder, or submitted/ when nbgrader runs it (the formgrader)
+        submitted = self.config.CourseDirectory.get("submitted_directory", "submitted") or "submitted"
+        folders[assignment] = root / str(submitted) / student / assignment
         sources = [read_course_notebook(p) for p in sorted((root / "source" / assignment).glob("*.ipynb"))]
         job = pack_job(nb, root, assignment, folders, settings, verified, graded_functions_of(sources))
         if settings.dask_scheduler:
