@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 SOLUTION_SUFFIX = "_solution"
@@ -90,10 +89,3 @@ def imported_notebooks(nb: Mapping[str, Any]) -> list[str]:
         for call in _IMPORTS.findall(source_of(cell)):
             found += [n for n in _NOTEBOOK.findall(call) if n not in found]
     return found
-
-
-def notebook_key(assignment: str, path: str, graded_assignment: str) -> str:
-    """A notebook's name as seen from `graded_assignment`'s folder: "01_layers.ipynb" or
-    "../fc_nets/01_layers.ipynb"."""
-    name = Path(path).name
-    return name if assignment == graded_assignment else f"../{assignment}/{name}"

@@ -19,7 +19,8 @@ class GraderSettings(Configurable):
 
     cell_timeout = Float(30.0, help="seconds a cell may run before it is stopped (its tests score 0)").tag(config=True)
     notebook_budget = Float(600.0, help="seconds a whole notebook may take, restarts and replays included; "
-                                        "then its remaining cells score 0 and later notebooks are graded").tag(config=True)
+                                        "then its remaining cells score 0 and later notebooks are graded"
+                            ).tag(config=True)
     known_good_time_factor = Float(4.0, help="a cell that swaps in known-good building blocks gets this many "
                                              "times the cell timeout (calls into them are not the student's time)"
                                    ).tag(config=True)
@@ -27,7 +28,8 @@ class GraderSettings(Configurable):
                                 "notebook fails").tag(config=True)
     skip_tags = List(Unicode(), ["experiment"], help="student cells with these tags are not re-executed "
                                                       "(their outputs are kept)").tag(config=True)
-    allow_unsandboxed = Bool(False, help="run student code without the OS sandbox (not for real classes)").tag(config=True)
+    allow_unsandboxed = Bool(False, help="run student code without the OS sandbox (not for real classes)"
+                             ).tag(config=True)
     dask_scheduler = Unicode("", help="address of a Dask scheduler to run executions on ('' = this machine)"
                              ).tag(config=True)
     memory_mb = Int(4096, help="address space of a student process, MB").tag(config=True)

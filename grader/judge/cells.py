@@ -14,6 +14,7 @@ from nbformat.v4 import new_output
 from . import hidden
 
 OUTPUT_LIMIT = 64 * 1024
+MAX_FIGURES = 20
 CELL_TIMEOUT_MESSAGE = ("this cell was stopped after {timeout:g} s (an infinite loop or a very slow function?); "
                         "its tests score 0 and the other cells were graded normally")
 BUDGET_MESSAGE = ("the notebook's time budget of {budget:g} s is exhausted (slow or looping code in earlier "
@@ -56,7 +57,10 @@ def compile_cell(source: str) -> tuple[CodeType, CodeType | None]:
     filename = f"<test {hashlib.sha1(source.encode()).hexdigest()[:12]}>"
     hidden.register(filename, source)
     tree = ast.parse(source)
-    last = ast.Expression(tree.body.pop().value) if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body[-1].value)
+        tree.body.pop()
     return compile(tree, filename, "exec"), compile(last, filename, "eval") if last is not None else None
 
 
@@ -65,3 +69,23 @@ def run_compiled(source: str, namespace: dict[str, Any]) -> Any:
     body, last = compile_cell(source)
     exec(body, namespace)
     return eval(last, namespace) if last is not None else None
+
+
+def show_reply(cell: NotebookNode, reply: dict[str, Any]) -> None:
+    """The outputs of a student cell from the student process's reply: streams, figures, value, error."""
+    if reply.get("stdout"):
+        cell.outputs.append(stream(str(reply["stdout"])))
+    if reply.get("stderr"):
+        cell.outputs.append(stream(str(reply["stderr"]), "stderr"))
+    figures = reply.get("figures")
+    for png in (figures if isinstance(figures, list) else [])[:MAX_FIGURES]:
+        if isinstance(png, str):
+            cell.outputs.append(figure_output(png))
+    if reply.get("ok") and reply.get("result") is not None:
+        cell.outputs.append(result_output(str(reply["result"]), cell.execution_count))
+    if not reply.get("ok"):
+        error = reply.get("error") or {}
+        if not isinstance(error, dict):
+            error = {"ename": "Error", "evalue": str(error)}
+        cell.outputs.append(error_output(str(error.get("ename", "Error")), str(error.get("evalue", "")),
+                                         [str(w) for w in list(error.get("where") or [])]))

@@ -10,7 +10,9 @@ from ..sandbox import protocol, wire
 from ..sandbox.launch import STUDENT, SandboxedProcess
 from ..sandbox.limits import Limits
 from . import profile as phases
+from .errors import CellTimeout, StudentCodeError, StudentProcessDied
 from .profile import Profile
+from .proxies import RemoteObject, handle_of
 
 if TYPE_CHECKING:
     from .perturbation import PerturbationBatch
@@ -22,18 +24,6 @@ SETUP_BATCH_BYTES = 8 * 1024 ** 2
 BATCH_OPS = (protocol.Op.PERTURBED_CALLS.value, protocol.Op.PARAM_LOSSES.value)
 #: answers a callback frame from the student process (the frame's payload) with a frame's payload
 Relay = Callable[[bytearray, Callable[[int], None]], bytes | bytearray]
-
-
-class CellTimeout(BaseException):
-    """The cell's time ran out (a BaseException: checks do not swallow it)."""
-
-
-class StudentCodeError(Exception):
-    """An exception raised by student code that has no builtin equivalent here."""
-
-
-class StudentProcessDied(Exception):
-    """The student process ended (sys.exit, os._exit, a crash, a resource limit)."""
 
 
 class StudentProcess:
@@ -163,14 +153,7 @@ class StudentProcess:
             self.profile.add(phases.CALLBACKS, seconds)
 
     def _proxy(self, handle_id: int) -> Any:
-        from .proxies import RemoteObject
-
         return RemoteObject(self, handle_id)
 
 
-def handle_of(obj: Any) -> int:
-    from .proxies import RemoteObject
-
-    if isinstance(obj, RemoteObject):
-        return int(object.__getattribute__(obj, "_handle"))
-    raise wire.WireError(f"cannot send a {type(obj).__name__} to student code")
+__all__ = ["CellTimeout", "StudentCodeError", "StudentProcess", "StudentProcessDied"]

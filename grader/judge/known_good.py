@@ -24,19 +24,22 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from ..conventions import pair_of
 from ..sandbox import protocol, wire
 from ..sandbox.launch import REFERENCE, SandboxedProcess
 from ..sandbox.limits import Limits
-from .channel import CellTimeout, StudentProcess, StudentProcessDied
+from .channel import StudentProcess
+from .errors import CellTimeout, StudentProcessDied
 
 
 class ReferenceSolutions:
     """The instructor's solution cells of the notebooks a composite test names.
 
-    reference_notebooks: notebook key ("01_layers.ipynb", "../fc_nets/02_batchnorm.ipynb") -> bytes
+    reference_notebooks: notebook key ("<notebook>.ipynb" of the graded assignment,
+    "../<assignment>/<notebook>.ipynb" of another) -> bytes
     """
 
     def __init__(self, reference_notebooks: dict[str, bytes]) -> None:

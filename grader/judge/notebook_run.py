@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,17 +11,18 @@ from nbformat.notebooknode import NotebookNode
 from ..conventions import cell_role
 from ..sandbox import protocol, wire
 from ..sandbox.limits import Limits
-from . import perturbation
 from . import profile as phases
 from .profile import Stopwatch
-from .cells import (BUDGET_MESSAGE, CELL_TIMEOUT_MESSAGE, CappedStdout, error_output, figure_output, result_output,
-                    run_compiled, stream)
-from .channel import CellTimeout, StudentProcess, StudentProcessDied
+from .restarts import Restarts
+from .cells import (BUDGET_MESSAGE, CELL_TIMEOUT_MESSAGE, CappedStdout, error_output, result_output, run_compiled,
+                    show_reply, stream)
+from .channel import StudentProcess
+from .errors import BudgetExhausted, CellTimeout, StudentProcessDied
+from .hooks import judged_helpers
 from .known_good import KnownGood, ReferenceProcess, ReferenceSolutions
 from .proxies import RemoteCallable
 from .verdicts import Verdicts
 
-MAX_FIGURES = 20
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,6 @@ class RunSettings:
     bounds: wire.Bounds = wire.DEFAULT_BOUNDS
 
 
-class BudgetExhausted(BaseException):
-    """The notebook's time budget ran out (a BaseException: checks do not swallow it)."""
-
-
 class NotebookRun:
     """Execute one notebook with split execution; fills in every executed cell's outputs.
 
@@ -73,46 +69,15 @@ class NotebookRun:
                  functions: tuple[str, ...] | list[str] = ()) -> None:
         self.nb, self.settings = nb, settings
         self.process = StudentProcess(files, cwd, settings.limits, settings.uid, settings.sandboxed, settings.bounds)
-        self.process.restart = self.ensure_process
         self.verdicts = Verdicts(functions, verified)
-        self.budget_deadline = time.monotonic() + settings.budget
         self.known_good = KnownGood(self.process, solutions, reference, self.verdicts.verified, settings.timeout,
-                                    settings.known_good_time_factor, self.budget_deadline)
+                                    settings.known_good_time_factor, budget_deadline=None)
+        self.keeper = Restarts(self.process, settings.timeout, settings.budget, settings.max_restarts,
+                               self.known_good.rebind)
+        self.known_good.budget_deadline = self.keeper.budget_deadline
         self.namespace: dict[str, Any] = {"__name__": "__judge__", "__builtins__": builtins}
         self.judge_names: set[str] = set()
-        self.replay: list[str] = []     # student cells to re-run after a restart
         self.execution_count = 0
-        self.restarts = 0
-
-    # --- the student process ------------------------------------------------------------------
-    def ensure_process(self) -> None:
-        """Start the student process, or restart it and restore its state after it died."""
-        if self.process.alive:
-            return
-        if self.process.started or self.replay:
-            self.restarts += 1
-            if self.restarts > self.settings.max_restarts:
-                raise StudentProcessDied(f"the student process died {self.settings.max_restarts} times; giving up")
-        self.process.stop()
-        deadline = self._deadline(self.settings.timeout * max(1, len(self.replay)))
-        saved_deadline, self.process.restart = self.process.deadline, None
-        self.process.deadline = deadline
-        saved_phase = self.process.phase
-        try:
-            self.process.start()
-            self.process.phase = phases.REPLAYS
-            for source in self.replay:
-                self.process.request(protocol.exec_cell(source), restart=False)
-            self.known_good.rebind()
-        finally:
-            self.process.deadline, self.process.restart = saved_deadline, self.ensure_process
-            self.process.phase = saved_phase
-
-    def _deadline(self, seconds: float) -> float:
-        """A deadline `seconds` from now, within the notebook's budget."""
-        if time.monotonic() >= self.budget_deadline:
-            raise BudgetExhausted()
-        return min(time.monotonic() + seconds, self.budget_deadline)
 
     def refresh_proxies(self) -> None:
         saved, self.process.phase = self.process.phase, phases.PROXIES
@@ -125,35 +90,6 @@ class NotebookRun:
             if isinstance(name, str) and name not in self.judge_names and name not in self.known_good.bindings:
                 self.namespace[name] = RemoteCallable(self.process, name=name)
 
-    # --- hooks the notebooks' support code calls while judged ---------------------------------
-    @staticmethod
-    def import_solutions(*paths: str, **kwargs: Any) -> dict[str, Any]:
-        """In the judge, student solutions are never imported: they are proxies instead."""
-        return {}
-
-    @contextlib.contextmanager
-    def hooks(self) -> Any:
-        """nnkit's helpers as the judge needs them, for the duration of the run."""
-        import nnkit.gradient_check as gradient_hooks
-        import nnkit.notebooks as hooks
-
-        originals = hooks.import_solutions, hooks.known_good, gradient_hooks.eval_numerical_param_gradients
-        loops = {name: getattr(gradient_hooks, name) for name in perturbation.PERTURBATION_LOOPS}
-
-        def param_gradients(*args: Any, **kwargs: Any) -> Any:
-            return perturbation.param_gradients(*args, fallback=originals[2], **kwargs)
-
-        hooks.import_solutions, hooks.known_good = self.import_solutions, self.known_good.swap  # type: ignore[assignment]
-        gradient_hooks.eval_numerical_param_gradients = param_gradients  # type: ignore[assignment]
-        for name, helper in loops.items():
-            setattr(gradient_hooks, name, perturbation.batched(helper, self.process))
-        try:
-            yield
-        finally:
-            hooks.import_solutions, hooks.known_good, gradient_hooks.eval_numerical_param_gradients = originals
-            for name, helper in loops.items():
-                setattr(gradient_hooks, name, helper)
-
     # --- cells --------------------------------------------------------------------------------
     def skipped(self, cell: NotebookNode) -> bool:
         """Student cells tagged to skip (experiments): not run, the student's own outputs kept."""
@@ -165,7 +101,7 @@ class NotebookRun:
         for cell in runnable:          # no output the student wrote may survive in a graded cell
             cell.outputs = []
             cell.execution_count = None
-        with self.hooks():
+        with judged_helpers(self.process, self.known_good.swap):
             try:
                 for cell in runnable:
                     self.execution_count += 1
@@ -177,7 +113,7 @@ class NotebookRun:
 
     def run_cell(self, cell: NotebookNode) -> None:
         role = cell_role(cell)
-        if time.monotonic() >= self.budget_deadline:
+        if self.keeper.exhausted:
             if role != "given":
                 cell.outputs.append(error_output("BudgetExhausted", BUDGET_MESSAGE.format(budget=self.settings.budget)))
             if role == "test":
@@ -196,14 +132,14 @@ class NotebookRun:
             self.verdicts.verified |= self.verdicts.completed(self.nb, cell)
 
     def _time_error(self, exc: BaseException) -> NotebookNode:
-        if isinstance(exc, BudgetExhausted) or time.monotonic() >= self.budget_deadline:
+        if isinstance(exc, BudgetExhausted) or self.keeper.exhausted:
             return error_output("BudgetExhausted", BUDGET_MESSAGE.format(budget=self.settings.budget))
         return error_output("CellTimeoutError", CELL_TIMEOUT_MESSAGE.format(timeout=self.settings.timeout))
 
     def run_student_cell(self, cell: NotebookNode) -> None:
         try:
-            self.process.deadline = self._deadline(self.settings.timeout)
-            self.ensure_process()
+            self.process.deadline = self.keeper.deadline(self.settings.timeout)
+            self.keeper.ensure_process()
             reply = self.process.request(protocol.exec_cell(cell.source))
         except (CellTimeout, BudgetExhausted) as exc:
             cell.outputs.append(self._time_error(exc))
@@ -213,30 +149,12 @@ class NotebookRun:
             return
         finally:
             self.process.deadline = None
-        self.replay.append(cell.source)
-        self._show_reply(cell, reply)
+        self.keeper.replay.append(cell.source)
+        show_reply(cell, reply)
         with contextlib.suppress(StudentProcessDied, CellTimeout, BudgetExhausted):
-            self.process.deadline = self._deadline(self.settings.timeout)
+            self.process.deadline = self.keeper.deadline(self.settings.timeout)
             self.refresh_proxies()
         self.process.deadline = None
-
-    def _show_reply(self, cell: NotebookNode, reply: dict[str, Any]) -> None:
-        if reply.get("stdout"):
-            cell.outputs.append(stream(str(reply["stdout"])))
-        if reply.get("stderr"):
-            cell.outputs.append(stream(str(reply["stderr"]), "stderr"))
-        figures = reply.get("figures")
-        for png in (figures if isinstance(figures, list) else [])[:MAX_FIGURES]:
-            if isinstance(png, str):
-                cell.outputs.append(figure_output(png))
-        if reply.get("ok") and reply.get("result") is not None:
-            cell.outputs.append(result_output(str(reply["result"]), cell.execution_count))
-        if not reply.get("ok"):
-            error = reply.get("error") or {}
-            if not isinstance(error, dict):
-                error = {"ename": "Error", "evalue": str(error)}
-            cell.outputs.append(error_output(str(error.get("ename", "Error")), str(error.get("evalue", "")),
-                                             [str(w) for w in list(error.get("where") or [])]))
 
     def run_judge_setup(self, cell: NotebookNode) -> None:
         """Given (instructor) code also runs here, so test cells see its imports and helpers.
@@ -258,8 +176,8 @@ class NotebookRun:
     def run_test_cell(self, cell: NotebookNode) -> None:
         out = CappedStdout()
         try:
-            self.process.deadline = self._deadline(self.settings.timeout)
-            self.ensure_process()
+            self.process.deadline = self.keeper.deadline(self.settings.timeout)
+            self.keeper.ensure_process()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                 value = run_compiled(cell.source, self.namespace)
         except (CellTimeout, BudgetExhausted) as exc:
@@ -280,6 +198,3 @@ class NotebookRun:
             cell.outputs.append(stream(out.getvalue()))
         if value is not None:
             cell.outputs.append(result_output(repr(value), cell.execution_count))
-
-    def passed_functions(self) -> set[str]:
-        return self.verdicts.passed(self.nb)

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..sandbox import protocol, wire
-from .channel import StudentCodeError, handle_of
-from .proxies import RemoteObject, raise_student_error, relay_output
+from ..sandbox import protocol, values, wire
+from .errors import StudentCodeError
+from .proxies import RemoteObject, handle_of, raise_student_error, relay_output
 
 if TYPE_CHECKING:
     from .channel import StudentProcess
@@ -44,7 +44,8 @@ class PerturbationBatch:
         self.calls_this_evaluation = 0
         self.first: Any = None    # the first evaluation's call: target, position of x, arguments (copies, objects)
         self.changed: set = set()   # positions and keywords of arguments that the first call changed in place
-        self.replies: collections.deque | None = None   # the student process's replies for the evaluations still to come (a deque)
+        #: the student process's replies for the evaluations still to come
+        self.replies: collections.deque | None = None
 
     def begin_evaluation(self) -> None:
         self.evaluations += 1
@@ -74,7 +75,7 @@ class PerturbationBatch:
         return self.replies.popleft()
 
     def _remember_first(self, target: protocol.Target, args: tuple, kwargs: dict) -> None:
-        positions = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and wire.same_value(a, self.x)]
+        positions = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and values.same_value(a, self.x)]
         if len(positions) != 1 or self.x.size < 2 or type(self.h) is not float:
             return
         try:
@@ -87,21 +88,22 @@ class PerturbationBatch:
         """After the first evaluation's call: note the arguments it changed in place."""
         if self.evaluations == 1 and self.first is not None:
             _, _, arg_copies, kwarg_copies, _, _ = self.first
-            self.changed = {i for i, (a, c) in enumerate(zip(args, arg_copies)) if not wire.same_value(a, c)}
-            self.changed |= {k for k, v in kwargs.items() if not wire.same_value(v, kwarg_copies.get(k))}
+            self.changed = {i for i, (a, c) in enumerate(zip(args, arg_copies)) if not values.same_value(a, c)}
+            self.changed |= {k for k, v in kwargs.items() if not values.same_value(v, kwarg_copies.get(k))}
 
     def _matches(self, target: protocol.Target, args: tuple, kwargs: dict) -> bool:
         first_target, position, arg_copies, kwarg_copies, _, _ = self.first
         return (target == first_target and len(args) == len(arg_copies)
-                and wire.same_value(args[position], self.x)
-                and all(wire.same_value(a, c) for i, (a, c) in enumerate(zip(args, arg_copies)) if i != position)
-                and wire.same_value(kwargs, kwarg_copies))
+                and values.same_value(args[position], self.x)
+                and all(values.same_value(a, c) for i, (a, c) in enumerate(zip(args, arg_copies)) if i != position)
+                and values.same_value(kwargs, kwarg_copies))
 
     def _run_rest_of_loop(self, target: protocol.Target, args: tuple, kwargs: dict) -> None:
         _, position, _, _, first_args, first_kwargs = self.first
         # arguments f passes again (the same objects): their in-place changes carry over to later calls
         shared = [i for i, a in enumerate(args) if a is first_args[i] and isinstance(a, (np.ndarray, dict, list))]
-        shared_keys = [k for k, v in kwargs.items() if v is first_kwargs.get(k) and isinstance(v, (np.ndarray, dict, list))]
+        shared_keys = [k for k, v in kwargs.items()
+                       if v is first_kwargs.get(k) and isinstance(v, (np.ndarray, dict, list))]
         if self.changed & (set(shared) | set(shared_keys)):
             self.replies = collections.deque()
             return

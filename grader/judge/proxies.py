@@ -10,9 +10,9 @@ import builtins
 from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from ..sandbox import protocol, wire
+from ..sandbox import protocol, values, wire
 from . import hidden
-from .channel import StudentCodeError
+from .errors import StudentCodeError
 
 if TYPE_CHECKING:
     from .channel import StudentProcess
@@ -50,6 +50,13 @@ def relay_output(reply: dict[str, Any]) -> None:
     print(text, end="" if text.endswith("\n") else "\n")
 
 
+def handle_of(obj: Any) -> int:
+    """The handle of a student object sent back to the student process (anything else cannot go)."""
+    if isinstance(obj, RemoteObject):
+        return int(object.__getattribute__(obj, "_handle"))
+    raise wire.WireError(f"cannot send a {type(obj).__name__} to student code")
+
+
 class RemoteCallable:
     """A student function, class or method, called in the student process."""
 
@@ -71,7 +78,7 @@ class RemoteCallable:
         relay_output(reply)
         if not reply.get("ok"):
             raise_student_error(reply)
-        wire.apply_changes(args, kwargs, reply.get("args_changed"), reply.get("kwargs_changed"))
+        values.apply_changes(args, kwargs, reply.get("args_changed"), reply.get("kwargs_changed"))
         if batch is not None:
             batch.called(args, kwargs)
         return reply.get("result")

@@ -173,7 +173,7 @@ def autograde_class(course: Course | None = None, assignments: list[str] | None 
 def _grade_in_pool(course: Course, work: list[tuple[str, str]], jobs: int, bar: ProgressBar,
                    finished: Callable[[Outcome], None]) -> None:
     context = pool_context(warm=GRADING_IMPORTS)
-    progress = context.SimpleQueue()  # type: ignore[attr-defined]
+    progress = context.SimpleQueue()
     with start_pool(context, jobs, _init_worker, (str(course.root), progress)) as pool:
         pending: dict[Future[Outcome], tuple[str, str]] = {
             pool.submit(_grade_in_worker, a, s): (a, s) for a, s in work}

@@ -161,7 +161,7 @@ def run_job(job: Job) -> JobResult:
                       executor.reference_process(settings.reference_limits(), settings.bounds()),
                       run_settings(settings, executor.uid, executor.sandboxed), job.verified, job.functions)
     run.run()
-    return JobResult(notebook_to_text(nb), time.perf_counter() - start, sorted(run.passed_functions()),
+    return JobResult(notebook_to_text(nb), time.perf_counter() - start, sorted(run.verdicts.passed(nb)),
                      run.process.starts, run.process.profile.finish())
 
 

@@ -6,7 +6,7 @@ folder (`.staged/<student>/<assignment>/`) with:
   without following links;
 - only notebooks that parse as nbformat 4 JSON in UTF-8; a broken one is left out
   (nbgrader then scores that notebook 0) with a message;
-- a notebook saved under another name (``01_layers (1).ipynb``) taken under its
+- a notebook saved under another name (``<notebook> (1).ipynb``) taken under its
   expected name when it unmistakably holds that notebook's answer cells;
 - the nbgrader metadata of duplicated answer cells removed from the copies, so a
   copy-pasted cell cannot break grading (its code still runs);
@@ -73,7 +73,8 @@ def _drop_duplicate_grade_ids(nb: NotebookNode, name: str, messages: list[str]) 
             continue
         if grade_id in seen:
             del cell.metadata["nbgrader"]
-            messages.append(f"{name}: a second cell with the id of answer cell '{grade_id}' was graded as ordinary code")
+            messages.append(f"{name}: a second cell with the id of answer cell '{grade_id}' was graded as "
+                            "ordinary code")
         seen.add(grade_id)
     return nb
 
@@ -134,7 +135,8 @@ def stage_submission(course: Course, assignment: str, student: str, max_bytes: i
             report.messages.append(f"{rel}: not a regular file (a link or a device); ignored")
             continue
         if info.st_size > max_bytes:
-            report.messages.append(f"{rel}: {info.st_size / 1024 ** 2:.0f} MB is over the {max_bytes / 1024 ** 2:.0f} MB "
+            size, limit = info.st_size / 1024 ** 2, max_bytes / 1024 ** 2
+            report.messages.append(f"{rel}: {size:.0f} MB is over the {limit:.0f} MB "
                                    "limit for a submitted file; ignored")
             continue
         data = read_regular(src / rel, max_bytes)

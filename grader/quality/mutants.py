@@ -91,7 +91,7 @@ class MutantsRun:
 
 
 def student_id(assignment: str, case: Case) -> str:
-    """The submission folder of a case: e.g. fc_nets-mutant-affine_forward-forgot_bias."""
+    """The submission folder of a case: <assignment>-mutant-<function>-<name> (or -variant-)."""
     kind = "variant" if case.correct else "mutant"
     return re.sub(r"[^A-Za-z0-9_-]", "_", f"{assignment}-{kind}-{case.name.replace('/', '-')}")
 

@@ -135,7 +135,7 @@ def sandbox_user() -> bool:
     return os.geteuid() == 0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sandbox_works(probe_uid: int = 65500) -> tuple[bool, str]:
     """Whether bubblewrap can make the sandbox here, with numpy importable; returns (ok, reason)."""
     runtime = Runtime.current()

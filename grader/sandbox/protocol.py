@@ -166,7 +166,7 @@ def activate(scope: str, names_: list[str]) -> dict[str, Any]:
 
 
 def callback(name: str, args: list[Any], kwargs: dict[str, Any]) -> Callback:
-    return {"type": CALLBACK, "name": name, "args": args, "kwargs": kwargs}
+    return {"type": "callback", "name": name, "args": args, "kwargs": kwargs}
 
 
 def callback_result(ok: bool, **fields: Any) -> dict[str, Any]:

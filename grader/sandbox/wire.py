@@ -12,7 +12,7 @@ array's size against its buffer. Any failure to decode, whatever its cause, is a
 This module runs on both sides (it is bind-mounted into the sandbox).
 """
 # Student code in the sandbox may replace builtins: keep the originals.
-from builtins import bytes, complex, dict, float, int, isinstance, len, list, repr, str, tuple, type  # noqa: A004
+from builtins import bytes, complex, dict, float, int, isinstance, len, list, str, tuple, type  # noqa: A004
 
 import json
 import math
@@ -26,6 +26,7 @@ import numpy as np
 
 ALLOWED_DTYPE_KINDS = "biufc"  # bool, int, uint, float, complex
 LENGTH = struct.Struct("!Q")
+_DOUBLE = struct.Struct("<d")
 
 Keep = Callable[[Any], int]
 Resolve = Callable[[int], Any]
@@ -60,8 +61,8 @@ class Handle:
 
     __slots__ = ("id",)
 
-    def __init__(self, id: int) -> None:
-        self.id = int(id)
+    def __init__(self, number: int) -> None:
+        self.id = int(number)
 
     def __repr__(self) -> str:
         return f"Handle({self.id})"
@@ -120,9 +121,10 @@ def _encode(value: Any, buffers: list[bytes], keep: Keep | None, depth: int, max
         return int(value) if abs(value) < 2 ** 63 else {"__bigint__": str(value)}
     if isinstance(value, float):  # np.float64 too: it subclasses float
         value = float(value)
-        return {"__float__": repr(value)} if not math.isfinite(value) else value
+        # non-finite floats keep every bit (sign and NaN payload): JSON has no literal for them
+        return value if math.isfinite(value) else {"__float__": _DOUBLE.pack(value).hex()}
     if isinstance(value, complex):
-        return {"__complex__": [repr(value.real), repr(value.imag)]}
+        return {"__complex__": [_DOUBLE.pack(value.real).hex(), _DOUBLE.pack(value.imag).hex()]}
     if isinstance(value, (bytes, bytearray, memoryview)):
         buffers.append(bytes(value))
         return {"__bytes__": len(buffers) - 1}
@@ -350,15 +352,12 @@ def _decode_handle(value: dict, buffers: list[memoryview], resolve: Resolve | No
     return resolve(handle.id) if resolve is not None else handle
 
 
-def _number_text(text: Any) -> str:
-    if type(text) is not str or len(text) > 64:
-        raise WireError("bad number")
-    return text
-
-
 def _decode_float(value: dict, buffers: list[memoryview], resolve: Resolve | None, depth: int,
                   max_depth: int) -> float:
-    return float(_number_text(value["__float__"]))
+    bits = value["__float__"]
+    if type(bits) is not str or len(bits) != 2 * _DOUBLE.size:
+        raise WireError("bad number")
+    return float(_DOUBLE.unpack(bytes.fromhex(bits))[0])
 
 
 def _decode_bigint(value: dict, buffers: list[memoryview], resolve: Resolve | None, depth: int,
@@ -374,7 +373,8 @@ def _decode_complex(value: dict, buffers: list[memoryview], resolve: Resolve | N
     parts = value["__complex__"]
     if type(parts) is not list or len(parts) != 2:
         raise WireError("bad number")
-    return complex(float(_number_text(parts[0])), float(_number_text(parts[1])))
+    return complex(_decode_float({"__float__": parts[0]}, buffers, resolve, depth, max_depth),
+                   _decode_float({"__float__": parts[1]}, buffers, resolve, depth, max_depth))
 
 
 def _decode_dtype(value: dict, buffers: list[memoryview], resolve: Resolve | None, depth: int,
@@ -410,7 +410,7 @@ def round_trip(value: Any, keep: Keep | None = None, resolve: Resolve | None = N
 
 # --- framing -------------------------------------------------------------------------------------
 
-def write_message(fd: int, data: bytes | memoryview) -> None:
+def write_message(fd: int, data: bytes | bytearray | memoryview) -> None:
     """Write an encoded frame (from encode, or a payload with its prefix) to a file descriptor."""
     view = memoryview(data)
     while view:
@@ -444,112 +444,3 @@ def read_message(fd: int, wait: Wait | None = None, bounds: Bounds = DEFAULT_BOU
     if n > bounds.message_bytes:
         raise WireError(f"a message of {n} bytes exceeds the limit of {bounds.message_bytes} bytes")
     return read_exactly(fd, n, wait)
-
-
-# --- values --------------------------------------------------------------------------------------
-
-def same_value(a: Any, b: Any) -> bool:
-    """Whether two plain values are equal in type, shape and every bit (NaN equals NaN)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, np.ndarray):
-        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same_value(v, b[k]) for k, v in a.items())
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
-    if isinstance(a, (float, complex, np.generic)):
-        return np.asarray(a).tobytes() == np.asarray(b).tobytes()
-    return bool(a is b or a == b)
-
-
-def mutable_arguments(args: list | tuple, before: list) -> dict[str, Any]:
-    """The arguments a call may have changed in place: {index: value} of changed arrays, dicts, lists,
-    and tuples holding something that changed (a cache whose array was changed in place).
-
-    `before` is snapshot_arrays(args), taken before the call.
-    """
-    changed = {}
-    for i, (arg, copy) in enumerate(zip(args, before)):
-        if isinstance(arg, (dict, list)) or _changed(arg, copy):
-            changed[str(i)] = arg
-    return changed
-
-
-def _changed(value: Any, copy: Any) -> bool:
-    if isinstance(value, np.ndarray):
-        # bitwise: an entry changed from one NaN to another also counts as a change
-        return (not isinstance(copy, np.ndarray) or copy.shape != value.shape or copy.dtype != value.dtype
-                or copy.tobytes() != value.tobytes())
-    if isinstance(value, tuple):
-        if not isinstance(copy, tuple) or len(copy) != len(value):
-            return True
-        return any(_changed(v, c) for v, c in zip(value, copy))
-    if isinstance(value, (dict, list)):
-        return not same_value(value, copy)
-    return False
-
-
-def _snapshot(value: Any, depth: int = 0) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, tuple) and depth < 8:
-        return tuple(_snapshot(v, depth + 1) for v in value)
-    if isinstance(value, (dict, list)) and depth > 0:
-        try:
-            return round_trip(value)
-        except WireError:
-            return None
-    return None
-
-
-def snapshot_arrays(args: list | tuple) -> list:
-    """Copies of what a call could change in place inside its arguments: arrays, and tuples' contents."""
-    return [_snapshot(arg) for arg in args]
-
-
-def copy_back(before: Any, after: Any) -> None:
-    """Make the caller's argument `before` reflect what the callee did to its copy `after` in place."""
-    if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
-        if before.shape != after.shape and before.size == after.size:
-            try:   # the callee reshaped the array in place (x.shape = ...): so does the caller's
-                before.shape = after.shape
-            except (AttributeError, ValueError):  # a view that cannot be reshaped without a copy
-                return
-        if before.shape == after.shape and before.flags.writeable:
-            try:
-                np.copyto(before, after, casting="unsafe")
-            except (TypeError, ValueError):
-                pass
-    elif isinstance(before, dict) and isinstance(after, dict):
-        for key in list(before):
-            if key not in after:
-                del before[key]
-        for key, value in after.items():
-            old = before.get(key)
-            if isinstance(old, (dict, list)) or (isinstance(old, np.ndarray) and isinstance(value, np.ndarray)
-                                                  and old.shape == value.shape):
-                copy_back(old, value)
-            else:
-                before[key] = value
-    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        for i, (b, a) in enumerate(zip(before, after)):
-            if isinstance(b, (np.ndarray, dict, list)):
-                copy_back(b, a)
-            else:
-                before[i] = a
-    elif isinstance(before, tuple) and isinstance(after, tuple) and len(before) == len(after):
-        for b, a in zip(before, after):
-            copy_back(b, a)
-
-
-def apply_changes(args: list | tuple, kwargs: dict, changed_args: Any, changed_kwargs: Any) -> None:
-    """Copy the changes a callee reported ({index: value}, {name: value}) back into args and kwargs."""
-    if isinstance(changed_args, dict):
-        for key, value in changed_args.items():
-            if str(key).isdigit() and int(key) < len(args):
-                copy_back(args[int(key)], value)
-    if isinstance(changed_kwargs, dict):
-        for key, value in changed_kwargs.items():
-            if key in kwargs:
-                copy_back(kwargs[key], value)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
 
-from grader.quality.submissions import build_submission, solution_sources
+from grader.quality.submissions import build_submission
 
 ASSIGNMENT = "fc_nets"
 SECRET = "CANARY-7f3a9c"
@@ -389,7 +389,6 @@ def attacks(solutions):
 
 def build_attack(course, attack, context):
     """Write the attack's submission under submitted/; returns its folder."""
-    solutions = solution_sources(course, ASSIGNMENT)
     replacements = {}
     for function, source in attack.replacements.items():
         for key, value in context.items():

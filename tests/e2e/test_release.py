@@ -1,5 +1,4 @@
 """The source notebooks follow the conventions, and release/ is fresh, complete and answer-free."""
-import json
 import re
 import subprocess
 import sys

@@ -127,7 +127,8 @@ checks.score()"""
 
 def test_changes_to_arguments_reach_the_caller_as_in_one_process():
     """In-place changes (values, and x.shape = ...) are seen by the test, as in a plain kernel."""
-    code = "def flatten(x, stats):\n    x.shape = (x.shape[0], -1)\n    x[0, 0] = 99.0\n    stats['seen'] = 1\n    return x"
+    code = ("def flatten(x, stats):\n    x.shape = (x.shape[0], -1)\n    x[0, 0] = 99.0\n    stats['seen'] = 1\n"
+            "    return x")
     test = """checks = Checks(points=2)
 with checks.check('in place'):
     x, stats = np.zeros((2, 3, 2)), {}

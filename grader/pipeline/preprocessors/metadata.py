@@ -15,7 +15,7 @@ from nbgrader.nbgraderformat.common import BaseMetadataValidator
 from nbgrader.preprocessors import CheckCellMetadata
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled_schema(schema_text: str) -> Any:
     schema = json.loads(schema_text)
     validator_class = jsonschema.validators.validator_for(schema)

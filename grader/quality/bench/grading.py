@@ -131,7 +131,8 @@ def bench_class(course: Course | None = None, size: int = BENCH_SIZE, jobs: int 
         for assignment in assignments:
             release = kit_course.api.generate_assignment(assignment, force=True, create=True)
             if not release.get("success"):
-                raise RuntimeError("nbgrader generate_assignment failed:\n%s" % (release.get("error") or release.get("log")))
+                raise RuntimeError("nbgrader generate_assignment failed:\n%s"
+                                   % (release.get("error") or release.get("log")))
         roster = bench_roster(kit_course, assignments, size)
         build_class(kit_course, roster)
         submissions = len(roster) * len(assignments)
@@ -211,7 +212,8 @@ def _figures(say: Any, result: dict[str, Any], roster: list[BenchStudent], assig
     for part, label in (("other", "start-up and nbgrader"), ("execution", "execution"), ("gradebook", "gradebook")):
         say(f"   {label:<22} {_stats(o.timings.get(part, 0.0) for o in ok)}")
     say(f"   {'total':<22} {_stats(o.seconds for o in ok)}")
-    say(f"   sandboxes started      {sum(o.timings.get('sandboxes', 0) for o in ok) / max(1, len(ok)):6.2f} per submission")
+    sandboxes = sum(o.timings.get("sandboxes", 0) for o in ok) / max(1, len(ok))
+    say(f"   sandboxes started      {sandboxes:6.2f} per submission")
     in_flight = sum(o.seconds for o in outcomes) / kit_wall
     say(f"   wall per submission    {kit_wall / n:6.2f} s ({in_flight:.2f} submissions in flight on average)")
     if ok:
@@ -239,22 +241,23 @@ def _figures(say: Any, result: dict[str, Any], roster: list[BenchStudent], assig
             points = f"  points kit {sum(kit_scores.get(key, {}).values()):6.2f}"
             if plain_course is not None:
                 points += f" plain {sum(plain_scores.get(key, {}).values()):6.2f}"
-            say(f"   {student.student_id[:44]:<44} {assignment:<10} {submission.kind:<11} {kit_part}{plain_part}{points}")
+            say(f"   {student.student_id[:44]:<44} {assignment:<10} {submission.kind:<11} "
+                f"{kit_part}{plain_part}{points}")
 
     if plain_course is None:
         result["identical"] = not result["kit_failed"]
         return
-    compared = [(a, s.student_id) for s in roster for a, sub in s.submissions.items() if sub.kind != "adversarial"]
+    compared = [(a, s.student_id) for s in roster for a, done in s.submissions.items() if done.kind != "adversarial"]
     differences = grade_differences(plain_scores, kit_scores, compared)
     result["differences"] = differences
     result["identical"] = not differences and result["plain_status"] == 0
     say(f"\ngrades of the {len(compared)} non-adversarial submissions, per test: "
         + ("IDENTICAL" if not differences else f"{len(differences)} DIFFERENCES"))
-    for assignment, student, notebook, grade_id, a, b in differences:
+    for assignment, student_id, notebook, grade_id, a, b in differences:
         why = [f"{name}: {error}" for name, error in (
-            ("plain", cell_error(plain_course, assignment, student, notebook, grade_id)),
-            ("kit", cell_error(kit_course, assignment, student, notebook, grade_id))) if error]
-        say(f"   {student} {assignment}/{notebook} {grade_id}: plain nbgrader {a}, kit {b}"
+            ("plain", cell_error(plain_course, assignment, student_id, notebook, grade_id)),
+            ("kit", cell_error(kit_course, assignment, student_id, notebook, grade_id))) if error]
+        say(f"   {student_id} {assignment}/{notebook} {grade_id}: plain nbgrader {a}, kit {b}"
             + (f" ({'; '.join(why)})" if why else ""))
     attacks = [(a, s.student_id) for s in roster for a, sub in s.submissions.items() if sub.kind == "adversarial"]
     if attacks:

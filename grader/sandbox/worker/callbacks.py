@@ -16,7 +16,7 @@ import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import protocol, wire
+from .. import protocol, values
 from ..protocol import Reply, reply
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def callback_stub(worker: StudentWorker, name: str) -> Callable[..., Any]:
             raise RuntimeError("grading protocol error")
         if not answer.get("ok"):
             raise callback_error(name, answer.get("error"))
-        wire.apply_changes(args, kwargs, answer.get("args_changed"), answer.get("kwargs_changed"))
+        values.apply_changes(args, kwargs, answer.get("args_changed"), answer.get("kwargs_changed"))
         return answer.get("result")
 
     stub.__name__ = name

@@ -48,7 +48,8 @@ def run_cell(source: str, namespace: dict[str, Any], name: str) -> Outcome:
         tree = ast.parse(code, filename=name)
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = ast.Expression(tree.body.pop().value)
+            last = ast.Expression(tree.body[-1].value)
+            tree.body.pop()
         exec(compile(tree, name, "exec"), namespace)
         if last is not None:
             return eval(compile(last, name, "eval"), namespace)

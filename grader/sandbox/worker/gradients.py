@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import wire
+from .. import values, wire
 from ..protocol import Reply, drop_empty_fields, reply
 from .capture import run_captured
 from .objects import call_reply, outcome_reply, target
@@ -43,8 +43,8 @@ def perturbed_calls(worker: StudentWorker, msg: dict[str, Any]) -> Reply:
         call_kwargs = wire.round_trip(kwargs)
         answer = drop_empty_fields(dict(call_reply(lambda: target(worker, msg), call_args, call_kwargs)))
         replies.append(wire.round_trip(answer, keep=keep, resolve=resolve))   # as sent now
-        unchanged = all(wire.same_value(call_args[i], state if i == position else args[i]) for i in shared) \
-            and all(wire.same_value(call_kwargs[k], kwargs[k]) for k in shared_keys)
+        unchanged = all(values.same_value(call_args[i], state if i == position else args[i]) for i in shared) \
+            and all(values.same_value(call_kwargs[k], kwargs[k]) for k in shared_keys)
         return bool(answer["ok"]) and unchanged
 
     try:

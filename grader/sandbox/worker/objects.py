@@ -6,7 +6,7 @@ from builtins import Exception, NameError, callable, dict, getattr, isinstance, 
 
 from typing import TYPE_CHECKING, Any
 
-from .. import wire
+from .. import values
 from ..protocol import Reply, reply
 from .capture import Outcome, run_captured
 
@@ -46,9 +46,9 @@ def names(worker: StudentWorker, msg: dict[str, Any]) -> Reply:
 
 def call_reply(function: Any, args: list[Any], kwargs: dict[str, Any]) -> Reply:
     """The reply to a call: its result, output, error and the arguments it may have changed."""
-    before = wire.snapshot_arrays(args)
+    before = values.snapshot_arrays(args)
     outcome = run_captured(lambda: function()(*args, **kwargs))
-    return outcome_reply(outcome, result=outcome.value, args_changed=wire.mutable_arguments(args, before),
+    return outcome_reply(outcome, result=outcome.value, args_changed=values.mutable_arguments(args, before),
                          kwargs_changed={k: v for k, v in kwargs.items()
                                          if isinstance(v, (dict, list)) or _has_attribute(v, "shape")})
 

@@ -36,7 +36,7 @@ class LazyPyplot(types.ModuleType):
         finally:
             PyplotFinder.active = True
         self.__dict__.update(real.__dict__)   # names already bound to this stand-in keep working
-        matplotlib.pyplot = real  # type: ignore[attr-defined]
+        matplotlib.pyplot = real
         return getattr(real, name)
 
 

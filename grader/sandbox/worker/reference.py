@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import protocol, wire
+from .. import protocol, values, wire
 from ..protocol import Op
 from .capture import describe
 from .channel import Channel, Handles
@@ -46,18 +46,18 @@ class ReferenceWorker:
         return dict(protocol.reply(not missing, result=missing))
 
     def callback(self, msg: dict[str, Any]) -> dict[str, Any]:
-        function = self.active.get(msg.get("name"))
+        function = self.active.get(str(msg.get("name")))
         if function is None:
             return protocol.callback_result(False, error=protocol.error_info("RuntimeError", "not available"))
         args, kwargs = list(msg.get("args", [])), dict(msg.get("kwargs", {}))
         try:
-            before = wire.snapshot_arrays(args)
+            before = values.snapshot_arrays(args)
             result = function(*args, **kwargs)
         except Exception as exc:  # the known-good function rejecting the student's arguments
             info = describe(exc)
             return protocol.callback_result(False, error=protocol.error_info(info["ename"], info["evalue"]))
         return protocol.callback_result(
-            True, result=result, args_changed=wire.mutable_arguments(args, before),
+            True, result=result, args_changed=values.mutable_arguments(args, before),
             kwargs_changed={k: v for k, v in kwargs.items() if isinstance(v, (np.ndarray, dict, list))})
 
     def serve(self) -> None:

@@ -56,7 +56,7 @@ class StudentWorker:
         sys.modules["__main__"] = self.module
         self.handles = Handles()
         self.channel = Channel(fd, self.handles)
-        self.bindings = Bindings()
+        self.bindings: Bindings = Bindings()
         self.cell_count = 0
         self.root = os.getcwd()
 
@@ -66,7 +66,7 @@ class StudentWorker:
                 msg = self.channel.receive()
             except EOFError:
                 return
-            handler = HANDLERS.get(msg.get("op")) if isinstance(msg, dict) else None
+            handler = HANDLERS.get(str(msg.get("op"))) if isinstance(msg, dict) else None
             if handler is None:
                 answer = failure("ProtocolError", "unknown request")
             else:

@@ -1,0 +1,86 @@
+"""A sandboxed process: its own empty working folder, no host facts, and nothing of it survives its kill."""
+import os
+import time
+
+import pytest
+
+from conftest import SANDBOXED, needs_sandbox
+from grader.sandbox import protocol, wire
+from grader.sandbox.bubblewrap import sandbox_user
+from grader.sandbox.launch import STUDENT, SandboxedProcess
+from grader.sandbox.limits import Limits
+from grader.sandbox.uids import process_uid
+
+pytestmark = needs_sandbox
+
+
+@pytest.fixture
+def sandbox():
+    process = SandboxedProcess(STUDENT, Limits(workdir_bytes=32 * 1024 ** 2),
+                               process_uid() if SANDBOXED and sandbox_user() else None, SANDBOXED)
+    process.start()
+    yield process
+    process.kill()
+
+
+def ask(process, message):
+    wire.write_message(process.fd, wire.encode(message))
+    return wire.decode(wire.read_message(process.fd))
+
+
+def run(process, source):
+    reply = ask(process, protocol.exec_cell(source))
+    return (reply.get("stdout") or "") + str((reply.get("error") or {}).get("evalue", ""))
+
+
+def test_the_working_folder_is_written_inside_and_links_are_refused(sandbox):
+    assert ask(sandbox, protocol.setup({"a/b.txt": b"hello", "a/c/d.txt": b"deep"}, "a"))["ok"]
+    assert "hello deep" in run(sandbox, "print(open('b.txt').read(), open('c/d.txt').read())")
+    for bad in ("../escape.txt", "/etc/passwd", "a/../../x"):
+        reply = ask(sandbox, protocol.setup({bad: b"x"}, None))
+        assert not reply["ok"] and "outside the working folder" in reply["error"]["evalue"], reply
+    run(sandbox, "import os\nos.symlink('/etc/hostname', 'planted.txt')")
+    reply = ask(sandbox, protocol.setup({"a/planted.txt": b"overwrite"}, None))
+    assert not reply["ok"]                                   # never written through a link
+    assert "FileExistsError" == reply["error"]["ename"]
+
+
+def test_no_host_fact_is_visible(sandbox):
+    import sys
+
+    out = run(sandbox, "import os, sys\nprint(os.path.exists('/proc/self'), os.path.exists('/proc/1/cmdline'), "
+                       "sys.executable, sorted(os.environ), os.getcwd())")
+    assert out.startswith("False False /opt/")
+    for host in (sys.prefix, sys.base_prefix, os.getcwd(), "/root"):
+        assert host not in out, host
+
+
+def test_the_working_folder_is_size_limited(sandbox):
+    out = run(sandbox, "n = 0\ntry:\n    with open('big', 'wb') as f:\n        for _ in range(100):\n"
+                       "            f.write(b'x' * (1 << 20)); f.flush(); n += 1\nexcept OSError as e:\n"
+                       "    print('stopped', n, type(e).__name__)")
+    assert "stopped" in out and int(out.split()[1]) <= 32
+
+
+def test_nothing_started_inside_survives_the_kill(sandbox):
+    out = run(sandbox, "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                       "        time.sleep(300)\n    os._exit(0)\nprint('daemon started')")
+    assert "daemon started" in out
+    uid = sandbox.uid
+    sandbox.kill()
+    if uid is None:
+        return
+    for _ in range(50):     # the kernel kills the sandbox's process namespace as its init dies
+        alive = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    status = open(f"/proc/{entry}/status").read()
+                except OSError:
+                    continue
+                if int(status.split("Uid:")[1].split()[0]) == uid and "State:\tZ" not in status:
+                    alive.append(entry)
+        if not alive:
+            break
+        time.sleep(0.1)
+    assert alive == []
