@@ -9,18 +9,20 @@ from grader.sandbox import protocol, wire
 from grader.sandbox.bubblewrap import sandbox_user
 from grader.sandbox.launch import STUDENT, SandboxedProcess
 from grader.sandbox.limits import Limits
-from grader.sandbox.uids import process_uid
+from grader.sandbox.uids import UidLease
 
 pytestmark = needs_sandbox
 
 
 @pytest.fixture
 def sandbox():
+    lease = UidLease()   # a user id of its own: no other sandbox of this test process runs as it
     process = SandboxedProcess(STUDENT, Limits(workdir_bytes=32 * 1024 ** 2),
-                               process_uid() if SANDBOXED and sandbox_user() else None, SANDBOXED)
+                               lease.uid if SANDBOXED and sandbox_user() else None, SANDBOXED)
     process.start()
     yield process
     process.kill()
+    lease.release()
 
 
 def ask(process, message):
