@@ -13,7 +13,8 @@ from nbgrader.preprocessors import (
 from grader.pipeline.preprocessors import (
     CheckCellMetadataCompiled, ExplainTimeouts, PointToReference, ReportProgress, RestoreDeletedCells, SplitExecute,
     TimedSaveAutoGrades, VerdictsFromChecks)
-from grader.reports.feedback_preprocessors import FEEDBACK_TEMPLATE, FEEDBACK_TEMPLATE_DIRS, HideHiddenTests
+from grader.reports.feedback_preprocessors import (FEEDBACK_TEMPLATE, FEEDBACK_TEMPLATE_DIRS, FORMGRADE_TEMPLATE,
+                                                  TEMPLATE_FILTERS, HideHiddenTests, KitFeedbackExporter)
 from grader.settings import GraderSettings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -68,8 +69,23 @@ c.Autograde.autograde_preprocessors = [
     IgnorePattern, ClearMetadataPreprocessor, LimitOutput, TimedSaveAutoGrades, AssignLatePenalties, CHECK_METADATA,
 ]
 # Feedback: hidden tests removed; student markup and outputs sanitised (no script of theirs runs in
-# it): the kit's template (grader/reports/templates) sanitises markdown, nbconvert's the outputs.
+# it): the kit's template (grader/reports/templates/feedback) sanitises markdown, nbconvert's the outputs;
+# math is MathML (no MathJax, no network). The template is the feedback exporter's only: the formgrader
+# renders its grading pages with an HTMLExporter of its own (nbgrader's formgrade template).
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.exporter_class = KitFeedbackExporter
+c.KitFeedbackExporter.template_name, c.KitFeedbackExporter.template_file = FEEDBACK_TEMPLATE
+c.KitFeedbackExporter.extra_template_basedirs = FEEDBACK_TEMPLATE_DIRS
+# Every HTML page of the course (feedback and the formgrader's grading pages): student outputs sanitised;
+# the kit's templates first on the path. The formgrader's grading page is nbgrader's with the students'
+# markdown sanitised (grader/reports/templates/formgrade/kit_formgrade.html.j2) and MathJax loaded from
+# this server (jupyter_server_mathjax) instead of a CDN.
 c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.template_name, c.HTMLExporter.template_file = FEEDBACK_TEMPLATE
 c.HTMLExporter.extra_template_basedirs = FEEDBACK_TEMPLATE_DIRS
+c.HTMLExporter.template_file = FORMGRADE_TEMPLATE
+c.HTMLExporter.filters = dict(TEMPLATE_FILTERS)
+
+# nbgrader's exchange (release, fetch, submit, collect, release feedback) for this course: a folder
+# that instructors and students can write; NBGRADER_EXCHANGE selects a shared one (e.g. on JupyterHub,
+# /srv/nbgrader/exchange). nbgrader creates it on first use.
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE") or os.path.join(HERE, "exchange")

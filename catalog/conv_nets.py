@@ -907,21 +907,28 @@ def _case(name):
 # ------------------------------------------------------------------------------------------------
 
 SAMPLE_STUDENTS = (
-    SampleStudent("full_marks", "hands in the instructor's solutions", kind="honest"),
+    SampleStudent("full_marks", "hands in the instructor's solutions", kind="honest",
+                  first_name="Ada", last_name="Lovelace"),
     SampleStudent("untouched_release", "hands in the release without changes", blank=True, loses=(EVERYTHING,),
-                  kind="blank"),
+                  kind="blank", first_name="Blaise", last_name="Pascal"),
     SampleStudent("flipped_kernel", "conv_forward_naive computes a true convolution (flips the filters)",
-                  cases=(_case("conv_forward_naive/flipped_kernel"),), loses=("conv_forward_naive",)),
+                  cases=(_case("conv_forward_naive/flipped_kernel"),), loses=("conv_forward_naive",),
+                  first_name="Hedy", last_name="Lamarr"),
     SampleStudent("pool_overwrites", "max_pool_backward_naive overwrites the gradients of overlapping windows",
-                  cases=(_case("max_pool_backward_naive/overlaps_overwrite"),), loses=("max_pool_backward_naive",)),
+                  cases=(_case("max_pool_backward_naive/overlaps_overwrite"),), loses=("max_pool_backward_naive",),
+                  first_name="Claude", last_name="Shannon"),
     SampleStudent("per_pixel_batchnorm", "spatial batch norm with one mean and variance per pixel",
-                  cases=(_case("spatial_batchnorm_forward/per_pixel_statistics"),), loses=("spatial_batchnorm_forward",)),
+                  cases=(_case("spatial_batchnorm_forward/per_pixel_statistics"),), loses=("spatial_batchnorm_forward",),
+                  first_name="Mary", last_name="Somerville"),
     SampleStudent("convnet_relu_on_scores", "ThreeLayerConvNet applies a ReLU to the scores",
-                  cases=(_case("ThreeLayerConvNet/relu_on_scores"),), loses=("ThreeLayerConvNet",)),
+                  cases=(_case("ThreeLayerConvNet/relu_on_scores"),), loses=("ThreeLayerConvNet",),
+                  first_name="Sofia", last_name="Kovalevskaya"),
     SampleStudent("syntax_error", "the conv_backward_naive cell has a syntax error",
-                  edits={"conv_backward_naive": missing_colon}, loses=("conv_backward_naive",)),
+                  edits={"conv_backward_naive": missing_colon}, loses=("conv_backward_naive",),
+                  first_name="John", last_name="von Neumann"),
     SampleStudent("cell_raises", "the max_pool_forward_naive cell raises before defining max_pool_forward_naive",
-                  edits={"max_pool_forward_naive": failing_import}, loses=("max_pool_forward_naive",)),
+                  edits={"max_pool_forward_naive": failing_import}, loses=("max_pool_forward_naive",),
+                  first_name="Katherine", last_name="Johnson"),
 )
 
 _SYS_EXIT = mutant("sys_exit", "conv_forward_naive", "calls sys.exit() when it is called", """

@@ -598,9 +598,15 @@ DROPOUT_FORWARD_MUTANTS = [
                if "seed" in dropout_param:
                    np.random.seed(dropout_param["seed"])
            """, ""))),
-    mutant("upcasts_float32", "dropout_forward", "builds a float64 scaled mask, so float32 input comes out float64",
+    mutant("upcasts_float32", "dropout_forward", "builds a float64 scaled mask, so float32 input comes out float64 "
+           "(its backward pass reads the scaled mask)",
            edited(DROPOUT_FORWARD, ("mask = np.random.rand(*x.shape) >= p", "mask = (np.random.rand(*x.shape) >= p) / (1 - p)"),
-                  ("out = (x * mask / (1 - p)).astype(x.dtype, copy=False)", "out = x * mask"))),
+                  ("out = (x * mask / (1 - p)).astype(x.dtype, copy=False)", "out = x * mask")),
+           companions=[("dropout_backward", """
+               def dropout_backward(dout, cache):
+                   dropout_param, mask = cache
+                   return dout * mask if dropout_param["mode"] == "train" else dout
+           """)]),
     mutant("in_place", "dropout_forward", "multiplies the caller's x by the mask in place",
            edited(DROPOUT_FORWARD, ("out = (x * mask / (1 - p)).astype(x.dtype, copy=False)",
                                     "x *= mask / (1 - p)\nout = x"))),
@@ -1279,25 +1285,34 @@ ALL_CASES = MUTANTS + VARIANTS
 # ------------------------------------------------------------------------------------------------
 
 SAMPLE_STUDENTS = (
-    SampleStudent("full_marks", "hands in the instructor's solutions", kind="honest"),
+    SampleStudent("full_marks", "hands in the instructor's solutions", kind="honest",
+                  first_name="Ada", last_name="Lovelace"),
     SampleStudent("untouched_release", "hands in the release without changes", blank=True, loses=("*",),
-                  kind="blank"),
+                  kind="blank", first_name="Blaise", last_name="Pascal"),
     SampleStudent("cache_in_place", "relu_backward overwrites the cached input",
-                  cases=(RELU_BACKWARD_MODIFIES_CACHE,), loses=("relu_backward",)),
+                  cases=(RELU_BACKWARD_MODIFIES_CACHE,), loses=("relu_backward",),
+                  first_name="Grace", last_name="Hopper"),
     SampleStudent("drop_vs_keep", "dropout_forward treats p as the keep probability",
-                  cases=(DROPOUT_KEEP_PROBABILITY,), loses=("dropout_forward",)),
+                  cases=(DROPOUT_KEEP_PROBABILITY,), loses=("dropout_forward",),
+                  first_name="Alan", last_name="Turing"),
     SampleStudent("momentum_sign", "sgd_momentum adds the gradient to the velocity",
-                  cases=(MOMENTUM_SIGN,), loses=("sgd_momentum",)),
+                  cases=(MOMENTUM_SIGN,), loses=("sgd_momentum",),
+                  first_name="Emmy", last_name="Noether"),
     SampleStudent("no_bias_correction", "adam without bias correction",
-                  cases=(ADAM_NO_BIAS_CORRECTION,), loses=("adam",)),
+                  cases=(ADAM_NO_BIAS_CORRECTION,), loses=("adam",),
+                  first_name="Kurt", last_name="Gödel"),
     SampleStudent("relu_on_scores", "TwoLayerNet applies a ReLU to the scores",
-                  cases=(TWO_LAYER_NET_RELU_ON_SCORES,), loses=("TwoLayerNet",)),
+                  cases=(TWO_LAYER_NET_RELU_ON_SCORES,), loses=("TwoLayerNet",),
+                  first_name="Sofia", last_name="Kovalevskaya"),
     SampleStudent("syntax_error", "the softmax_loss cell has a syntax error",
-                  edits={"softmax_loss": missing_colon}, loses=("softmax_loss",)),
+                  edits={"softmax_loss": missing_colon}, loses=("softmax_loss",),
+                  first_name="John", last_name="von Neumann"),
     SampleStudent("cell_raises", "the svm_loss cell raises before defining svm_loss",
-                  edits={"svm_loss": failing_import}, loses=("svm_loss",)),
+                  edits={"svm_loss": failing_import}, loses=("svm_loss",),
+                  first_name="Katherine", last_name="Johnson"),
     SampleStudent("infinite_loop", "relu_forward never returns",
-                  cases=(RELU_FORWARD_INFINITE_LOOP,), loses=("relu_forward",)),
+                  cases=(RELU_FORWARD_INFINITE_LOOP,), loses=("relu_forward",),
+                  first_name="Edsger", last_name="Dijkstra"),
 )
 
 #: attacks that plain nbgrader also survives (no fork or memory bombs): graded by both in `make bench`,

@@ -63,8 +63,10 @@ def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
 
 def cmd_grades(course: Course, args: argparse.Namespace) -> int:
     from .reports.grades import write_grade_csvs
+    from .reports.lms import write_lms_csvs
 
-    for path in write_grade_csvs(course):
+    rows, paths = write_grade_csvs(course)
+    for path in (*paths, *write_lms_csvs(course, rows)):
         print(f"wrote {path}")
     return 0
 

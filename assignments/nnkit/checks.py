@@ -97,7 +97,6 @@ class Checks:
 
         Raises ChecksFailed, with the FAIL lines, when checks ran and none passed.
         """
-        __tracebackhide__ = True  # IPython shows the test cell's line, not this one
         total = len(self.results)
         if total == 0:
             print("No checks ran in this cell.")
@@ -105,8 +104,12 @@ class Checks:
         earned = round(self.points * self.passed / total, 2)
         print(f"{self.passed}/{total} checks passed: {earned:g} of {self.points:g} points")
         if self.passed == 0:
-            raise ChecksFailed(f"no check passed (0 of {self.points:g} points):\n" + "\n".join(self.failures))
+            raise ChecksFailed(self.no_pass_message())
         return float(earned)
+
+    def no_pass_message(self):
+        """What ChecksFailed says: the cell's FAIL lines."""
+        return f"no check passed (0 of {self.points:g} points):\n" + "\n".join(self.failures)
 
 
 def _note(line):
@@ -180,7 +183,7 @@ def _as_array(value, name):
     try:
         return np.asarray(value)
     except Exception as exc:  # ragged or exotic objects
-        raise AssertionError(f"{name} is not an array: {exc}")
+        raise AssertionError(f"{name} is not an array: {exc}") from None
 
 
 def assert_shape(actual, shape, name="output"):

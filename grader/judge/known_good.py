@@ -93,7 +93,8 @@ class ReferenceProcess:
         self.process: SandboxedProcess | None = None
         self.scopes: dict[str, list[tuple[str, str]]] = {}
         self.loaded: set[str] = set()
-        self.active: tuple[str, list[str]] = ("", [])
+        #: what callbacks reach, innermost last: (scope, names) of each known-good block in effect
+        self.active: list[tuple[str, list[str]]] = []
 
     def _ensure(self) -> SandboxedProcess:
         if self.process is None or self.process.ended():
@@ -109,17 +110,32 @@ class ReferenceProcess:
         reply = wire.decode(wire.read_message(process.fd, wait, self.bounds), bounds=self.bounds)
         return reply if isinstance(reply, dict) else {}
 
-    def activate(self, scope: str, sources: list[tuple[str, str]], names: list[str],
-                 wait: Callable[[int], None]) -> None:
-        """Serve `names` of the scope's solutions from now on (loading them first if needed)."""
+    def enter(self, scope: str, sources: list[tuple[str, str]], names: list[str],
+              wait: Callable[[int], None]) -> None:
+        """A known-good block begins: serve `names` of the scope's solutions (loaded first if needed)."""
         self.scopes[scope] = sources
+        self.active.append((scope, names))
+        try:
+            self._serve(wait)
+        except BaseException:
+            self.active.pop()
+            raise
+
+    def leave(self, wait: Callable[[int], None]) -> None:
+        """The innermost known-good block ends: serve what the blocks around it served."""
+        self.active.pop()
+        if self.active and self.process is not None and not self.process.ended():
+            self._serve(wait)
+
+    def _serve(self, wait: Callable[[int], None]) -> None:
+        """Make the process answer for every active block's names, the innermost winning."""
         try:
             self._ensure()
-            if scope not in self.loaded:
-                self._ask(protocol.load(scope, sources), wait)
-                self.loaded.add(scope)
-            self._ask(protocol.activate(scope, names), wait)
-            self.active = (scope, names)
+            for index, (scope, names) in enumerate(self.active):
+                if scope not in self.loaded:
+                    self._ask(protocol.load(scope, self.scopes[scope]), wait)
+                    self.loaded.add(scope)
+                self._ask(protocol.activate(scope, names, reset=index == 0), wait)
         except (EOFError, OSError, wire.WireError):
             self.stop()
             raise StudentProcessDied("the known-good building blocks could not be started") from None
@@ -129,10 +145,9 @@ class ReferenceProcess:
 
     def relay(self, payload: bytearray, wait: Callable[[int], None]) -> bytes | bytearray:
         """Answer a callback frame from the student process; returns the answer's payload."""
-        scope, names = self.active
         try:
             if self.process is None or self.process.ended():   # it died in an earlier call: start again
-                self.activate(scope, self.scopes.get(scope, []), names, wait)
+                self._serve(wait)
             assert self.process is not None
             wire.write_payload(self.process.fd, payload)
             return wire.read_message(self.process.fd, wait, self.bounds)
@@ -199,21 +214,29 @@ class KnownGood:
             raise RuntimeError("reference notebooks do not define %s" % ", ".join(missing))
         print(f"     (graded with the known-good {', '.join(swapped)} in place of yours; "
               "yours are graded in their own tests)")
+        outer = self.bindings              # a block inside another keeps the outer block's swaps
+        new = [n for n in swapped if n not in outer]
         saved = {n: namespace.get(n) for n in swapped}
-        self.bindings = {n: reference[n] for n in swapped}
-        namespace.update(self.bindings)
+        self.bindings = {**outer, **{n: reference[n] for n in swapped}}
+        namespace.update({n: reference[n] for n in swapped})
+        entered = False
         try:
-            self.reference.activate(self.solutions.scope(list(notebooks)), self.solutions.sources(list(notebooks)),
-                                    swapped, self.process.wait)
+            self.reference.enter(self.solutions.scope(list(notebooks)), self.solutions.sources(list(notebooks)),
+                                 swapped, self.process.wait)
+            entered = True
             self.process.relay = self.reference.relay
-            self.process.request(protocol.bind(swapped))
+            if new:
+                self.process.request(protocol.bind(new))
             yield
         finally:
-            self.bindings = {}
-            self.process.relay = None
+            self.bindings = outer
+            if not outer:
+                self.process.relay = None
             with contextlib.suppress(StudentProcessDied, CellTimeout):
-                if self.process.alive:
-                    self.process.request(protocol.unbind(swapped), restart=False)
+                if entered:
+                    self.reference.leave(self.process.wait)
+                if new and self.process.alive:
+                    self.process.request(protocol.unbind(new), restart=False)
             for n, v in saved.items():
                 namespace[n] = v
 

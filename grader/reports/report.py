@@ -1,8 +1,10 @@
 """The class report: reports/report.md with PNG plots, per assignment and for the course.
 
 For the course: each student's total over the assignments. Per assignment: the score
-distribution, the pass rate per test (hardest first), and every student whose notebook raised
-errors or timed out, or who could not be graded at all.
+distribution, the pass rate per test (hardest first), the written answers (graded, or awaiting
+manual grading), and every student whose notebook raised errors or timed out, or who could not
+be graded at all. Scores count the written answers graded so far; a total that still awaits
+manual grading says so.
 """
 from __future__ import annotations
 
@@ -13,12 +15,16 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import nbformat  # noqa: E402
+import matplotlib.pyplot as plt
+import nbformat
 
-from ..course import Course  # noqa: E402
-from ..pipeline.status import load_status  # noqa: E402
-from .grades import TestScore, test_scores, totals  # noqa: E402
+from ..course import Course
+from ..pipeline.status import load_status
+from .grades import (AWAITING, TestScore, WrittenScore, assignment_grades, awaiting_manual_grading, test_scores, totals,
+                     written_scores)
+
+#: the error a test cell ends with when none of its checks passed (nnkit.checks): a failed test, not a crash
+CHECKS_FAILED = "ChecksFailed"
 
 
 def notebook_problems(course: Course) -> list[dict[str, str]]:
@@ -43,7 +49,7 @@ def notebook_problems(course: Course) -> list[dict[str, str]]:
                 continue
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
             for output in cell.get("outputs", []):
-                if output.output_type == "error":
+                if output.output_type == "error" and output.ename != CHECKS_FAILED:
                     kind = "timeout" if output.ename in ("CellTimeoutError", "BudgetExhausted") else "error"
                     problems.append(dict(student_id=student, assignment=assignment, notebook=path.stem,
                                          cell=grade_id, kind=kind, message=f"{output.ename}: {output.evalue}"[:200]))
@@ -94,6 +100,20 @@ def _cell_text(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def written_summary(written: list[WrittenScore]) -> dict[tuple[str, str, str], tuple[int, int, float | None]]:
+    """(assignment, notebook, grade_id) -> (answers graded, answers awaiting manual grading, mean score fraction of the
+    graded ones or None)."""
+    groups: dict[tuple[str, str, str], list[WrittenScore]] = defaultdict(list)
+    for r in written:
+        groups[(r.assignment, r.notebook, r.grade_id)].append(r)
+    out = {}
+    for key, rows in groups.items():
+        graded = [r for r in rows if not r.awaiting]
+        mean = sum((r.score or 0.0) / r.max_score for r in graded if r.max_score) / len(graded) if graded else None
+        out[key] = (len(graded), len(rows) - len(graded), mean)
+    return out
+
+
 def _summary(percents: list[float]) -> str:
     if not percents:
         return "No grades yet."
@@ -105,7 +125,10 @@ def write_report(course: Course | None = None) -> Path:
     course = course or Course()
     course.reports_dir.mkdir(parents=True, exist_ok=True)
     scores = test_scores(course)
-    student_totals = totals(scores)
+    written = written_scores(course)
+    student_totals = totals(scores, written)
+    awaiting = awaiting_manual_grading(written)
+    statuses = {(g.student_id, g.assignment): g.status for g in assignment_grades(course)}
     rates = pass_rates(scores)
     problems = notebook_problems(course)
     status = load_status(course.reports_dir)
@@ -125,22 +148,34 @@ def write_report(course: Course | None = None) -> Path:
                   "| student | " + " | ".join(assignments) + " | course total | max |",
                   "|---|" + "---:|" * (len(assignments) + 2)]
         for student, (score, max_score) in sorted(course_totals.items(), key=lambda kv: (-kv[1][0], kv[0])):
-            cells = [f"{student_totals[(student, a)][0]:.2f}" if (student, a) in student_totals else "-"
-                     for a in assignments]
+            cells = [f"{student_totals[(student, a)][0]:.2f}" + (" (awaiting manual grading)"
+                                                                if (student, a) in awaiting else "")
+                     if (student, a) in student_totals else "-" for a in assignments]
             lines.append(f"| {student} | " + " | ".join(cells) + f" | {score:.2f} | {max_score:g} |")
         lines.append("")
 
     for assignment in assignments:
         own = {k: v for k, v in student_totals.items() if k[1] == assignment}
         percents = [100 * s / m for s, m in own.values() if m]
-        lines += [f"## {assignment}", "", f"Submissions graded: {len(own)}. " + _summary(percents), ""]
+        waiting = sorted(student for student, a in awaiting if a == assignment)
+        lines += [f"## {assignment}", "", f"Submissions graded: {len(own)}. " + _summary(percents)
+                  + (f" Awaiting manual grading (written answers): {len(waiting)}." if waiting else ""), ""]
         if percents:
             _plot_distribution(course.reports_dir / f"score_distribution_{assignment}.png", percents,
                                f"{assignment}: score distribution")
             lines += [f"![score distribution](score_distribution_{assignment}.png)", ""]
-        lines += ["| student | score | max |", "|---|---:|---:|"]
+        lines += ["| student | score | max | status |", "|---|---:|---:|---|"]
         for (student, _), (score, max_score) in sorted(own.items(), key=lambda kv: (-kv[1][0], kv[0][0])):
-            lines.append(f"| {student} | {score:.2f} | {max_score:g} |")
+            state = statuses.get((student, assignment), "graded")
+            lines.append(f"| {student} | {score:.2f} | {max_score:g} | {_cell_text(state)} |")
+        answers = sorted((k, v) for k, v in written_summary(written).items() if k[0] == assignment)
+        if answers:
+            lines += ["", f"### {assignment}: written answers", "",
+                      "| answer (grade_id) | notebook | graded | " + AWAITING + " | mean score of the graded |",
+                      "|---|---|---:|---:|---:|"]
+            for (_, notebook, grade_id), (graded, waiting_count, mean) in answers:
+                shown = "-" if mean is None else f"{100 * mean:.0f}%"
+                lines.append(f"| {grade_id} | {assignment}/{notebook} | {graded} | {waiting_count} | {shown} |")
         ordered = sorted(((k, v) for k, v in rates.items() if k[0] == assignment),
                          key=lambda kv: (kv[1][0], kv[1][1], kv[0]))
         if ordered:
@@ -160,7 +195,8 @@ def write_report(course: Course | None = None) -> Path:
         else:
             lines += ["| student | assignment | notebook | cell | kind | message |", "|---|---|---|---|---|---|"]
             for row in failed:
-                lines.append(f"| {row['student_id']} | {assignment} | - | - | not graded | {_cell_text(row['error'])} |")
+                lines.append(f"| {row['student_id']} | {assignment} | - | - | not graded | "
+                             f"{_cell_text(row['error'])} |")
             for row in noted:
                 for message in row["messages"]:
                     lines.append(f"| {row['student_id']} | {assignment} | - | - | submission | {_cell_text(message)} |")

@@ -160,9 +160,10 @@ def load(scope: str, sources: list[tuple[str, str]]) -> dict[str, Any]:
     return {"op": Op.LOAD.value, "scope": scope, "sources": [list(s) for s in sources]}
 
 
-def activate(scope: str, names_: list[str]) -> dict[str, Any]:
-    """(reference process) answer callbacks for these names from the namespace `scope`."""
-    return {"op": Op.ACTIVATE.value, "scope": scope, "names": names_}
+def activate(scope: str, names_: list[str], reset: bool = True) -> dict[str, Any]:
+    """(reference process) answer callbacks for these names from the namespace `scope` (after
+    forgetting every name answered so far, with `reset`)."""
+    return {"op": Op.ACTIVATE.value, "scope": scope, "names": names_, "reset": reset}
 
 
 def callback(name: str, args: list[Any], kwargs: dict[str, Any]) -> Callback:

@@ -124,8 +124,51 @@ def test_checks_report_relative_error_and_threshold(capsys):
     checks = Checks(points=1)
     with checks.check("gradient"):
         assert_rel_error(np.array([1.0]), np.array([1.1]), 1e-7, "dw")
-    assert checks.score() == 0.0
-    assert "dw: relative error 4.76e-02 exceeds threshold 1e-07" in capsys.readouterr().out
+    with pytest.raises(AssertionError):
+        checks.score()
+    assert "FAIL gradient: dw: relative error 4.76e-02 exceeds threshold 1e-07" in capsys.readouterr().out
+
+
+def test_measured_errors_print_under_their_own_check(capsys):
+    checks = Checks(points=2)
+    with checks.check("first"):
+        assert_rel_error(np.ones(2), np.ones(2), 1e-8, "dx")
+    with checks.check("second"):
+        assert_rel_error(np.ones(2), np.ones(2), 1e-8, "dx")
+        assert_rel_error(np.array([1.0]), np.array([1.1]), 1e-7, "dw")
+    assert checks.score() == 1.0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:4] == ["PASS first", "     dx: relative error 0.00e+00 <= threshold 1e-08",
+                         "FAIL second: dw: relative error 4.76e-02 exceeds threshold 1e-07",
+                         "     dx: relative error 0.00e+00 <= threshold 1e-08"]
+
+
+def test_a_cell_with_no_passing_check_raises_with_its_fail_lines(capsys):
+    from nnkit.checks import ChecksFailed
+
+    checks = Checks(points=4)
+    with checks.check("output shape"):
+        assert_shape(np.ones(2), (3,), "out")
+    with checks.check("runs"):
+        raise NotImplementedError()
+    with pytest.raises(ChecksFailed) as raised:
+        checks.score()
+    message = str(raised.value)
+    assert message.startswith("no check passed (0 of 4 points):")
+    assert "FAIL output shape: out has shape (2,), expected (3,)" in message
+    assert "FAIL runs: NotImplementedError: (no message)" in message
+    assert "0/2 checks passed" in capsys.readouterr().out
+
+
+def test_error_locations_name_the_students_cell_not_the_test():
+    namespace = {}
+    exec(compile("def f(x):\n    y = x + 1\n    raise ValueError('boom')\n", "<cell 2>", "exec"), namespace)
+    test = ("checks = Checks(points=2)\nwith checks.check('calls f'):\n    f(1)\n"
+            "with checks.check('test bug'):\n    [][1]\nresult = checks.failures")
+    scope = {"Checks": Checks, "f": namespace["f"]}
+    exec(compile(test, "<cell 3>", "exec"), scope)
+    assert scope["result"] == ["FAIL calls f: ValueError: boom (<cell 2>, line 3, in f)",
+                               "FAIL test bug: IndexError: list index out of range (in the test cell, line 5)"]
 
 
 def test_checks_never_write_to_stderr_and_report_warnings(capsys):

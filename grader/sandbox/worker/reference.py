@@ -41,7 +41,9 @@ class ReferenceWorker:
 
     def activate(self, msg: dict[str, Any]) -> dict[str, Any]:
         scope = self.scopes.get(msg["scope"], {})
-        self.active = {name: scope[name] for name in msg["names"] if name in scope}
+        if msg.get("reset", True):
+            self.active = {}
+        self.active.update({name: scope[name] for name in msg["names"] if name in scope})
         missing = [name for name in msg["names"] if name not in scope]
         return dict(protocol.reply(not missing, result=missing))
 

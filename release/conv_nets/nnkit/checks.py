@@ -10,8 +10,16 @@ A test cell groups several independent checks and ends with ``checks.score()``::
 Every check runs even when an earlier one failed, so the number of checks in a
 cell is fixed and the points are split equally among them. ``score()`` prints a
 summary and returns the points earned as a plain float, which nbgrader reads
-as the cell's partial credit. Messages go to stdout, never stderr: warnings
-raised inside a check are reported as notes and never cost points.
+as the cell's partial credit. When no check of the cell passed, ``score()``
+raises ``ChecksFailed`` with the FAIL lines instead, so that nbgrader's Validate
+reports the cell as an error with what failed (a returned 0.0 would read as
+"partial credit"); the cell earns 0 points either way.
+
+Messages go to stdout, never stderr: warnings raised inside a check are reported
+as notes and never cost points. Measured values (``assert_rel_error``'s relative
+error and threshold) are printed under the PASS/FAIL line of their own check.
+An error in the student's code is located as the notebook does it:
+``(<cell 4>, line 21, in affine_forward)``, the cell's execution count (``In [4]``).
 """
 import contextlib
 import sys
@@ -24,6 +32,16 @@ from .gradient_check import rel_error
 
 PASS = "PASS"
 FAIL = "FAIL"
+#: how many frames of the student's code a location names (innermost last), as the grader does
+LOCATION_FRAMES = 2
+
+
+class ChecksFailed(AssertionError):
+    """No check of a test cell passed: the message lists the FAIL lines."""
+
+
+#: the notes of the checks running now (innermost last): printed after their verdict
+_running = []
 
 
 class Checks:
@@ -36,6 +54,7 @@ class Checks:
     def __init__(self, points):
         self.points = float(points)
         self.results = []
+        self.failures = []
 
     @contextlib.contextmanager
     def check(self, description):
@@ -44,16 +63,28 @@ class Checks:
         KeyboardInterrupt and SystemExit are not caught, so a timed-out cell
         still stops.
         """
-        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(sys.stdout):
-            warnings.simplefilter("always")
-            try:
-                yield
-            except Exception as exc:  # any bug in the student's code fails this check only
-                self.results.append((description, False))
-                print(f"{FAIL} {description}: {_describe(exc)}")
-            else:
-                self.results.append((description, True))
-                print(f"{PASS} {description}")
+        notes = []
+        _running.append(notes)
+        failure = None
+        try:
+            with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(sys.stdout):
+                warnings.simplefilter("always")
+                try:
+                    yield
+                except Exception as exc:  # any bug in the student's code fails this check only
+                    failure = _describe(exc)
+                    line = f"{FAIL} {description}: {failure}"
+                    self.results.append((description, False))
+                    self.failures.append(line)
+                    print(line)
+                else:
+                    self.results.append((description, True))
+                    print(f"{PASS} {description}")
+        finally:
+            _running.pop()
+        for note in notes:
+            if note.strip() != failure:   # the FAIL line says it already
+                print(note)
         for warning in _unique_messages(caught):
             print(f"     note: a warning was raised: {warning}")
 
@@ -62,14 +93,31 @@ class Checks:
         return sum(ok for _, ok in self.results)
 
     def score(self):
-        """Print a summary and return the points earned (a plain float)."""
+        """Print a summary and return the points earned (a plain float).
+
+        Raises ChecksFailed, with the FAIL lines, when checks ran and none passed.
+        """
         total = len(self.results)
         if total == 0:
             print("No checks ran in this cell.")
             return 0.0
         earned = round(self.points * self.passed / total, 2)
         print(f"{self.passed}/{total} checks passed: {earned:g} of {self.points:g} points")
+        if self.passed == 0:
+            raise ChecksFailed(self.no_pass_message())
         return float(earned)
+
+    def no_pass_message(self):
+        """What ChecksFailed says: the cell's FAIL lines."""
+        return f"no check passed (0 of {self.points:g} points):\n" + "\n".join(self.failures)
+
+
+def _note(line):
+    """Print a measured value under the verdict of the check it belongs to (now, outside any check)."""
+    if _running:
+        _running[-1].append(line)
+    else:
+        print(line)
 
 
 def _describe(exc):
@@ -78,11 +126,46 @@ def _describe(exc):
     if isinstance(exc, AssertionError):
         return message
     where = ""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if frames and not getattr(exc, "location_in_message", False):
-        last = frames[-1]
-        where = f" (in {last.name}, line {last.lineno})"
+    if not getattr(exc, "location_in_message", False):
+        where = _location(traceback.extract_tb(exc.__traceback__))
     return f"{type(exc).__name__}: {message}{where}"
+
+
+def _cell_names():
+    """Code file name -> "<cell N>" for the cells this IPython kernel ran (N: the execution count)."""
+    try:
+        shell = get_ipython()  # noqa: F821 (defined in a kernel)
+        names = shell.compile._filename_map
+    except Exception:  # not in IPython
+        return {}
+    return {filename: f"<cell {number}>" for filename, number in names.items()}
+
+
+def _location(frames):
+    """Where an exception was raised, in the student's cells, worded as the grader words it.
+
+    A frame is a cell's when its code is a notebook cell (a kernel's cell file, or a name like
+    "<cell 4>"); the frames of the cell running the checks (the outermost cell) are the test's
+    own. Returns " (<cell 4>, line 21, in affine_forward)" (the innermost frames, joined by
+    "; "), " (in the test cell, line 7)" when the error is in the test's own code, or "".
+    """
+    names = _cell_names()
+
+    def cell_of(frame):
+        if frame.filename in names:
+            return names[frame.filename]
+        return frame.filename if frame.filename.startswith("<") else None
+
+    cells = [(frame, cell_of(frame)) for frame in frames]
+    cells = [(frame, cell) for frame, cell in cells if cell is not None]
+    if not cells:
+        return ""
+    test_file = cells[0][0].filename
+    student = [(frame, cell) for frame, cell in cells if frame.filename != test_file]
+    if not student:
+        return f" (in the test cell, line {cells[-1][0].lineno})"
+    parts = [f"{cell}, line {frame.lineno}, in {frame.name}" for frame, cell in student[-LOCATION_FRAMES:]]
+    return " (" + "; ".join(parts) + ")"
 
 
 def _unique_messages(caught):
@@ -127,7 +210,7 @@ def assert_rel_error(actual, expected, tol, name="output"):
     assert_finite(actual, name)
     error = rel_error(actual, expected)
     verdict = "<=" if error <= tol else "exceeds"
-    print(f"     {name}: relative error {error:.2e} {verdict} threshold {tol:.0e}")
+    _note(f"     {name}: relative error {error:.2e} {verdict} threshold {tol:.0e}")
     if not error <= tol:
         raise AssertionError(f"{name}: relative error {error:.2e} exceeds threshold {tol:.0e}")
 

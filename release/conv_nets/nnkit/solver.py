@@ -157,7 +157,8 @@ class Solver:
                 self._save_checkpoint()
 
                 if self.verbose:
-                    print("(Epoch %d / %d) train acc: %f; val_acc: %f" % (self.epoch, self.num_epochs, train_acc, val_acc))
+                    print("(Epoch %d / %d) train acc: %f; val_acc: %f"
+                          % (self.epoch, self.num_epochs, train_acc, val_acc))
 
                 if val_acc > self.best_val_acc:
                     self.best_val_acc = val_acc
