@@ -26,8 +26,9 @@ class GraderSettings(Configurable):
                                    ).tag(config=True)
     max_restarts = Int(25, help="how often a notebook's student process may die before the rest of the "
                                 "notebook fails").tag(config=True)
-    skip_tags = List(Unicode(), ["experiment"], help="student cells with these tags are not re-executed "
-                                                      "(their outputs are kept)").tag(config=True)
+    skip_tags = List(Unicode(), ["experiment"], help="student or given cells with these tags (experiments, "
+                                                      "demonstrations) are not re-executed (their outputs are kept)"
+                     ).tag(config=True)
     allow_unsandboxed = Bool(False, help="run student code without the OS sandbox (not for real classes)"
                              ).tag(config=True)
     dask_scheduler = Unicode("", help="address of a Dask scheduler to run executions on ('' = this machine)"

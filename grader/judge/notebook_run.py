@@ -33,7 +33,8 @@ class RunSettings:
     - budget: seconds for the whole notebook, restarts and replays included
     - known_good_time_factor: cells that swap in known-good blocks get this many times `timeout`
     - max_restarts: the student process may die this many times before the rest of the notebook fails
-    - skip_tags: student cells with any of these tags are not run (their outputs are kept)
+    - skip_tags: student or given cells with any of these tags are not run (their outputs are kept):
+      experiments and demonstrations, which nothing graded depends on
     - limits, uid, sandboxed: how to run the student process
     - bounds: what a message between the judge and the sandbox may cost
     """
@@ -92,8 +93,8 @@ class NotebookRun:
 
     # --- cells --------------------------------------------------------------------------------
     def skipped(self, cell: NotebookNode) -> bool:
-        """Student cells tagged to skip (experiments): not run, the student's own outputs kept."""
-        return cell_role(cell) == "student" and bool(set(self.settings.skip_tags)
+        """Student or given cells tagged to skip (experiments, demonstrations): not run, their outputs kept."""
+        return cell_role(cell) in ("student", "given") and bool(set(self.settings.skip_tags)
                                                         & set(cell.metadata.get("tags", [])))
 
     def run(self) -> NotebookNode:

@@ -15,6 +15,8 @@ BATCHES = "test cells: numerical-gradient batches"
 CALLBACKS = "test cells: known-good callbacks"
 TEST_CELLS = "test cells (all)"
 JUDGE_CODE = "test cells: the judge's own code"
+#: the prefix of a phase's count of events (requests, callbacks) in Profile.finish()
+COUNT = "#"
 ORDER = (SANDBOX_START, WORKING_FOLDER, GIVEN_CELLS, ANSWER_CELLS, REPLAYS, PROXIES, CALLS, BATCHES, CALLBACKS,
          JUDGE_CODE)
 
@@ -35,6 +37,8 @@ class Profile:
         out = dict(self.seconds)
         total = out.pop(TEST_CELLS, 0.0)
         out[JUDGE_CODE] = max(0.0, total - out.get(CALLS, 0.0) - out.get(BATCHES, 0.0) - out.get(CALLBACKS, 0.0))
+        out.update({COUNT + phase: float(self.counts[phase]) for phase in (CALLS, BATCHES, CALLBACKS)
+                    if self.counts[phase]})
         return out
 
 

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 import nbformat
 
 from ...course import Course, scratch_course
-from ...judge.profile import ORDER
+from ...judge.profile import BATCHES, CALLBACKS, CALLS, COUNT, ORDER
 from ...pipeline.autograde import autograde_class, default_jobs
 from ...pipeline.status import Outcome
 from ...reports.grades import test_scores
@@ -93,8 +93,12 @@ def print_profile(outcomes: list[Outcome], say: Any) -> dict[str, dict[str, floa
     for phase in ORDER:
         values = [sums[n].get(phase, 0.0) for n in notebooks]
         say(f"   {phase:<{width}}" + "".join(f"{v:15.1f}" for v in values) + f"{sum(values):10.1f}")
-    totals = [sum(sums[n].values()) for n in notebooks]
+    totals = [sum(v for k, v in sums[n].items() if not k.startswith(COUNT)) for n in notebooks]
     say(f"   {'all phases':<{width}}" + "".join(f"{v:15.1f}" for v in totals) + f"{sum(totals):10.1f}")
+    for phase in (CALLS, BATCHES, CALLBACKS):
+        counts = [sums[n].get(COUNT + phase, 0.0) for n in notebooks]
+        say(f"   {'requests: ' + phase.split(': ')[-1]:<{width}}" + "".join(f"{v:15.0f}" for v in counts)
+            + f"{sum(counts):10.0f}")
     return {n: dict(v) for n, v in sums.items()}
 
 

@@ -183,7 +183,7 @@ def _as_array(value, name):
     try:
         return np.asarray(value)
     except Exception as exc:  # ragged or exotic objects
-        raise AssertionError(f"{name} is not an array: {exc}")
+        raise AssertionError(f"{name} is not an array: {exc}") from None
 
 
 def assert_shape(actual, shape, name="output"):
