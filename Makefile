@@ -7,17 +7,19 @@ GRADER := $(BIN)/python -m grader
 export PYTHONHASHSEED := 0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup lint test mutants release sample-class autograde feedback grades report demo bench bench-notebooks clean
+.PHONY: help setup debian-packages lint test test-browser screenshots mutants release sample-class autograde feedback grades report demo bench bench-notebooks clean
 
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  make /'
 
-setup: $(VENV)/.installed
+setup: debian-packages $(VENV)/.installed
 
-# Debian packages: bubblewrap (the sandbox for student code), postgresql (the gradebook test server).
-DEBIAN_PACKAGES := bubblewrap postgresql
+# Debian packages: bubblewrap (the sandbox for student code), postgresql (the gradebook test server),
+# chromium (the browser tests drive it with Playwright; Playwright's own browser download is not used).
+# Checked on every setup (cheap), installed with apt-get only when missing.
+DEBIAN_PACKAGES := bubblewrap postgresql chromium
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+debian-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -25,6 +27,8 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "please install the Debian packages: $$missing (sudo apt-get install $$missing)"; fi; \
 	fi
+
+$(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
@@ -34,6 +38,17 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 test: setup lint
 	$(BIN)/python -m pytest -q
 	$(GRADER) mutants
+
+## test-browser  the browser tests only (tests/browser: JupyterLab, Notebook 7, the formgrader, feedback; headless)
+test-browser: setup
+	$(BIN)/python -m pytest -q tests/browser --durations=0
+
+## screenshots   run the browser tests saving each step under reports/screenshots/, and refresh the README's two
+screenshots: setup
+	KIT_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser
+	mkdir -p docs/screenshots
+	cp reports/screenshots/student_lab_blank_validate.png docs/screenshots/student_validate.png
+	cp reports/screenshots/formgrader_manual_grade.png docs/screenshots/formgrader_manual_grade.png
 
 ## lint          ruff and mypy
 lint: setup

@@ -7,14 +7,14 @@ import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
-    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute, GetGrades, IgnorePattern,
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute, IgnorePattern,
     LimitOutput, OverwriteCells, OverwriteKernelspec)
 
 from grader.pipeline.preprocessors import (
-    CheckCellMetadataCompiled, ExplainTimeouts, PointToReference, ReportProgress, RestoreDeletedCells, SplitExecute,
-    TimedSaveAutoGrades, VerdictsFromChecks)
+    CheckCellMetadataCompiled, ExplainTimeouts, PointToReference, ReportProgress, RestoreDeletedCells,
+    RestoreHiddenTests, SplitExecute, TimedSaveAutoGrades, VerdictsFromChecks)
 from grader.reports.feedback_preprocessors import (FEEDBACK_TEMPLATE, FEEDBACK_TEMPLATE_DIRS, FORMGRADE_TEMPLATE,
-                                                  TEMPLATE_FILTERS, HideHiddenTests, KitFeedbackExporter)
+                                                  TEMPLATE_FILTERS, HideHiddenTests, KitFeedbackExporter, KitGetGrades)
 from grader.settings import GraderSettings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -58,7 +58,7 @@ else:
     CHECK_METADATA = CheckCellMetadataCompiled
     # No ClearOutput: SplitExecute clears every cell it runs and keeps the student's own outputs
     # of the experiment cells it skips.
-    SANITIZE = [DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells, OverwriteCells, CHECK_METADATA]
+    SANITIZE = [DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells, RestoreHiddenTests, CHECK_METADATA]
     # nbconvert validates the whole notebook after each preprocessor by default; once at the end
     # catches the same errors.
     c.Exporter.optimistic_validation = True
@@ -72,7 +72,7 @@ c.Autograde.autograde_preprocessors = [
 # it): the kit's template (grader/reports/templates/feedback) sanitises markdown, nbconvert's the outputs;
 # math is MathML (no MathJax, no network). The template is the feedback exporter's only: the formgrader
 # renders its grading pages with an HTMLExporter of its own (nbgrader's formgrade template).
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [KitGetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 c.GenerateFeedback.exporter_class = KitFeedbackExporter
 c.KitFeedbackExporter.template_name, c.KitFeedbackExporter.template_file = FEEDBACK_TEMPLATE
 c.KitFeedbackExporter.extra_template_basedirs = FEEDBACK_TEMPLATE_DIRS
@@ -87,5 +87,13 @@ c.HTMLExporter.filters = dict(TEMPLATE_FILTERS)
 
 # nbgrader's exchange (release, fetch, submit, collect, release feedback) for this course: a folder
 # that instructors and students can write; NBGRADER_EXCHANGE selects a shared one (e.g. on JupyterHub,
-# /srv/nbgrader/exchange). nbgrader creates it on first use.
-c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE") or os.path.join(HERE, "exchange")
+# /srv/nbgrader/exchange, set up by its administrator). The course's own folder is made here when it is
+# missing: nbgrader makes one only when an assignment is released, and until then the formgrader says
+# that the exchange "does not exist" and its server logs "Unwritable directory" every few seconds.
+EXCHANGE = os.environ.get("NBGRADER_EXCHANGE") or os.path.join(HERE, "exchange")
+if not os.environ.get("NBGRADER_EXCHANGE"):
+    try:
+        os.makedirs(EXCHANGE, exist_ok=True)
+    except OSError:   # a read-only course folder: nbgrader reports the missing exchange itself
+        pass
+c.Exchange.root = EXCHANGE

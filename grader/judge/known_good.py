@@ -5,7 +5,9 @@ A test of a composite (a layer utility, a network) wraps its checks in
 stands in for it:
 
 - a building block that passed all of its own tests earlier in this grading run is known to be
-  good and the student's own is used;
+  good and the student's own is used; so is a block of an earlier assignment that passed all of
+  its tests in the student's grading of that assignment, with the same code
+  (grader.pipeline.prerequisites);
 - any other listed block is swapped for the instructor's version, and so is the other half of
   its forward/backward pair when the test lists it: a cache only ever goes to the backward pass
   of the forward pass that made it (the cache of batch norm or of a layer utility is the

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from ..course import Course
 from .gradebook import clear_autograded, mark_failed, mark_graded, shared_gradebooks
+from .prerequisites import prerequisites, proven_blocks
 from .session import GradingSession
 from .staging import stage_submission
 from .status import Outcome, in_progress, save_status
@@ -55,6 +56,10 @@ def grade_one(course: Course, assignment: str, student: str,
 
     start = time.perf_counter()
     session = GradingSession(student, assignment, notebook_started)
+    try:
+        session.verified |= proven_blocks(course, assignment, student)
+    except Exception:  # nothing proven: the known-good swap rule applies as before
+        pass
     settings = course.settings
     api = course.grading_api
     try:
@@ -138,12 +143,13 @@ def autograde_class(course: Course | None = None, assignments: list[str] | None 
     - progress: show a tqdm bar naming student and notebook
     - jobs: worker processes (default: one per core, plus one); 1 grades in this process
 
-    A student who handed in only some assignments is graded on those.
+    A student who handed in only some assignments is graded on those; a student's earlier
+    assignments (grader.pipeline.prerequisites) are graded before the later ones that use them.
     """
     course = course or Course()
     jobs = jobs or default_jobs()
-    work = [(a, s) for a in (assignments or course.assignments()) for s in course.students(a)
-            if students is None or s in students]
+    order = assignments_in_order(course, assignments or course.assignments())
+    work = [(a, s) for a in order for s in course.students(a) if students is None or s in students]
     for assignment in sorted({a for a, _ in work}):
         ensure_in_gradebook(course, assignment)
     save_status(course.reports_dir, in_progress(work))
@@ -164,19 +170,50 @@ def autograde_class(course: Course | None = None, assignments: list[str] | None 
                     finished(grade_one(course, assignment, student,
                                        on_notebook=lambda s, name: bar.set_postfix_str(f"{s} / {name}")))
         else:
-            _grade_in_pool(course, work, jobs, bar, finished)
+            _grade_in_pool(course, work, waits_for(course, work), jobs, bar, finished)
     finally:
         bar.close()
     return sorted(outcomes, key=lambda o: (o.assignment, o.student_id))
 
 
-def _grade_in_pool(course: Course, work: list[tuple[str, str]], jobs: int, bar: ProgressBar,
-                   finished: Callable[[Outcome], None]) -> None:
+def assignments_in_order(course: Course, assignments: list[str]) -> list[str]:
+    """The assignments, each after the prerequisites among them (alphabetical otherwise)."""
+    ordered: list[str] = []
+
+    def visit(assignment: str, path: tuple[str, ...]) -> None:
+        if assignment in ordered or assignment in path:   # done, or a cycle (ignored)
+            return
+        for earlier in prerequisites(course, assignment):
+            if earlier in assignments:
+                visit(earlier, (*path, assignment))
+        ordered.append(assignment)
+
+    for assignment in sorted(assignments):
+        visit(assignment, ())
+    return ordered
+
+
+def waits_for(course: Course, work: list[tuple[str, str]]) -> dict[tuple[str, str], set[tuple[str, str]]]:
+    """(assignment, student) -> the submissions in `work` of the same student that must be graded first."""
+    queued = set(work)
+    return {(a, s): {(earlier, s) for earlier in prerequisites(course, a) if (earlier, s) in queued}
+            for a, s in work}
+
+
+def _grade_in_pool(course: Course, work: list[tuple[str, str]], waits: dict[tuple[str, str], set[tuple[str, str]]],
+                   jobs: int, bar: ProgressBar, finished: Callable[[Outcome], None]) -> None:
     context = pool_context(warm=GRADING_IMPORTS)
     progress = context.SimpleQueue()
     with start_pool(context, jobs, _init_worker, (str(course.root), progress)) as pool:
-        pending: dict[Future[Outcome], tuple[str, str]] = {
-            pool.submit(_grade_in_worker, a, s): (a, s) for a, s in work}
+        pending: dict[Future[Outcome], tuple[str, str]] = {}
+        waiting, done_work = list(work), set[tuple[str, str]]()
+
+        def submit_ready() -> None:
+            for item in [w for w in waiting if waits.get(w, set()) <= done_work]:
+                waiting.remove(item)
+                pending[pool.submit(_grade_in_worker, *item)] = item
+
+        submit_ready()
         while pending:
             done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             while not progress.empty():
@@ -184,6 +221,7 @@ def _grade_in_pool(course: Course, work: list[tuple[str, str]], jobs: int, bar: 
                 bar.set_postfix_str(f"{student} / {name}")
             for future in done:
                 assignment, student = pending.pop(future)
+                done_work.add((assignment, student))
                 try:
                     finished(future.result())
                 except Exception as exc:  # a worker that died: that submission only
@@ -191,3 +229,4 @@ def _grade_in_pool(course: Course, work: list[tuple[str, str]], jobs: int, bar: 
                     with contextlib.suppress(Exception):
                         mark_failed(course.db_url, course.course_id, assignment, student, reason)
                     finished(Outcome(student, assignment, False, 0.0, reason))
+            submit_ready()

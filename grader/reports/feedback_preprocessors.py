@@ -17,7 +17,7 @@ import nbgrader
 from nbconvert.exporters import HTMLExporter
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
 from traitlets import Unicode
 
 from ..judge.hidden import BEGIN, END
@@ -97,6 +97,20 @@ class KitFeedbackExporter(HTMLExporter):
     def default_filters(self) -> Any:
         yield from super().default_filters()
         yield from TEMPLATE_FILTERS.items()
+
+
+class KitGetGrades(GetGrades):
+    """nbgrader's GetGrades (each graded cell's score and comment from the gradebook into the feedback), with
+    a written answer that awaits a TA's grade scored None rather than 0 (nbgrader's Grade.score is 0 when
+    there is neither an automatic nor a manual score): the feedback says "awaiting manual grading", as
+    grades.csv does (grader.reports.grades.WrittenScore)."""
+
+    def _get_score(self, cell: NotebookNode, resources: dict[str, Any]) -> None:
+        super()._get_score(cell, resources)
+        grade = self.gradebook.find_grade(cell.metadata["nbgrader"]["grade_id"], self.notebook_id,
+                                          self.assignment_id, self.student_id)
+        if grade.needs_manual_grade and grade.manual_score is None:
+            cell.metadata.nbgrader["score"] = None
 
 
 class HideHiddenTests(NbGraderPreprocessor):

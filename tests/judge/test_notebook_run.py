@@ -1,7 +1,7 @@
 """Split execution in the sandbox: verdicts come from the judge, whatever student code does."""
 import nbformat
 import pytest
-from judging import GOOD, SANDBOXED, notebook, one_function_notebook, run, solution_notebook, text_of
+from judging import GOOD, SANDBOXED, meta, notebook, one_function_notebook, run, solution_notebook, text_of
 from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import needs_sandbox
@@ -214,3 +214,16 @@ checks.score()"""
     run(nb)
     assert "EVALUATED {'W': 5, 'b': 4}" in text_of(nb.cells[2])
     assert nb.cells[2].outputs[-1]["data"]["text/plain"] == "2.0", nb.cells[2].outputs
+
+
+def test_cells_tagged_experiment_are_not_run_student_or_given():
+    """Experiments and demonstrations (tagged `experiment`) are not re-run: a demo that would loop
+    forever over the student's function costs nothing, and its outputs are kept as they were."""
+    nb = notebook(GOOD)
+    for kind, source in (("given", "while True: double(1.0)"), ("solution", "while True: pass")):
+        cell = new_code_cell(source, metadata={**meta(f"demo_{kind}", kind), "tags": ["experiment"]})
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"the {kind} demo ran\n")]
+        nb.cells.insert(3, cell)
+    assert run(nb, timeout=5) == {"double": 2.0, "triple": 2.0}
+    demos = [cell for cell in nb.cells if cell.metadata["nbgrader"]["grade_id"].startswith("demo_")]
+    assert [text_of(cell) for cell in demos] == ["the solution demo ran\n", "the given demo ran\n"]

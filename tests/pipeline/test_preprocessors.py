@@ -88,3 +88,51 @@ def test_a_shared_gradebook_connection_records_what_nbgrader_records(tmp_path):
                   for student in ("alone", "shared")}
     assert by_student["shared"] == by_student["alone"]
     assert len(by_student["shared"]) > 30 and any(s < top for s, top in by_student["shared"].values())
+
+
+class _SourceCells:
+    """The gradebook's side of RestoreHiddenTests: the source version of one locked test cell."""
+
+    def __init__(self, cell):
+        from types import SimpleNamespace
+
+        from nbgrader import utils
+
+        self.cell = SimpleNamespace(source=cell.source, locked=True, cell_type="code",
+                                    checksum=utils.compute_checksum(cell), max_score=2.0)
+
+    def find_source_cell(self, *args):
+        return self.cell
+
+    find_graded_cell = find_source_cell
+
+
+@pytest.mark.parametrize("student_source, warned", [
+    ("checks = Checks(points=2)\nassert f(1) == 1\n", False),             # the released cell, untouched
+    ("checks = Checks(points=2)\nassert True\n", True),                   # the student edited the test
+])
+def test_hidden_tests_come_back_with_a_warning_only_for_cells_the_student_changed(student_source, warned):
+    import logging
+
+    from nbformat.v4 import new_code_cell
+
+    from grader.pipeline.preprocessors import RestoreHiddenTests
+
+    nbgrader_meta = {"grade": True, "solution": False, "locked": True, "points": 2, "grade_id": "f_test",
+                     "schema_version": 3}
+    source = ("checks = Checks(points=2)\nassert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 2\n"
+              "### END HIDDEN TESTS\n")
+    preprocessor = RestoreHiddenTests()
+    preprocessor.gradebook = _SourceCells(new_code_cell(source, metadata={"nbgrader": dict(nbgrader_meta)}))
+    preprocessor.notebook_id, preprocessor.assignment_id = "nb", "a"
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    preprocessor.log.addHandler(handler)
+    try:
+        cell, _ = preprocessor.preprocess_cell(
+            new_code_cell(student_source, metadata={"nbgrader": dict(nbgrader_meta)}), {}, 0)
+    finally:
+        preprocessor.log.removeHandler(handler)
+    assert cell.source == source                       # the hidden tests are back either way
+    assert any("checksum" in r.getMessage() for r in records) == warned
