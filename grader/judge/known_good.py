@@ -189,10 +189,14 @@ class KnownGood:
         self.budget_deadline = budget_deadline
         self.bindings: dict[str, Any] = {}   # name -> known-good function, while a block is active
 
-    def names_to_swap(self, names: list[str]) -> list[str]:
-        """The listed names that are not known to be good, and the other halves of their pairs."""
+    def names_to_swap(self, names: list[str], namespace: dict[str, Any] | None = None) -> list[str]:
+        """The listed names that are not known to be good, and the other halves of their pairs.
+
+        A name known to be good that the student's namespace does not define (an import of an
+        earlier notebook that stopped before it) is swapped too: its absence is not this test's bug.
+        """
         listed = list(dict.fromkeys(names))
-        swap = [n for n in listed if n not in self.verified]
+        swap = [n for n in listed if n not in self.verified or (namespace is not None and namespace.get(n) is None)]
         for name in list(swap):
             partner = pair_of(name)
             if partner in listed and partner not in swap:
@@ -201,7 +205,7 @@ class KnownGood:
 
     @contextlib.contextmanager
     def swap(self, namespace: dict[str, Any], notebooks: list[str], names: list[str]) -> Iterator[None]:
-        swapped = self.names_to_swap(list(names))
+        swapped = self.names_to_swap(list(names), namespace)
         if not swapped:
             yield
             return

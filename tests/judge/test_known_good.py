@@ -25,6 +25,15 @@ def test_a_broken_half_swaps_its_pair(verified, listed, swapped):
     assert judge.names_to_swap(listed) == swapped
 
 
+def test_a_good_block_the_student_namespace_lacks_is_swapped_with_its_pair():
+    """An import of an earlier notebook that stopped early leaves a proven block undefined."""
+    judge = KnownGood.__new__(KnownGood)
+    judge.verified = {"layer_forward", "layer_backward", "loss"}
+    namespace = {"layer_backward": object(), "loss": object()}
+    assert judge.names_to_swap(["layer_forward", "layer_backward", "loss"], namespace) == \
+        ["layer_forward", "layer_backward"]
+
+
 PAIR = """def part_forward(x):
     return x + 100, ('my', 'cache', x)       # broken output, a cache of its own layout
 def part_backward(dout, cache):

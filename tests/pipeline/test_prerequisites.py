@@ -6,7 +6,8 @@ from grader.conventions import function_cell
 from grader.course import Course
 from grader.pipeline.autograde import assignments_in_order, grade_one, waits_for
 from grader.pipeline.prerequisites import passed_everything, prerequisites, proven_blocks
-from grader.quality.submissions import build_submission
+from grader.reports.grades import test_scores
+from grader.quality.submissions import as_answer, build_submission, solution_sources
 
 
 def test_conv_nets_builds_on_fc_nets_and_is_graded_after_it():
@@ -33,11 +34,14 @@ def course(tmp_path_factory):
     run_grader(root, "release")
     course = Course(root)
     bug = next(c for c in catalog("fc_nets").MUTANTS if c.function == "batchnorm_forward")
-    for student, replacements in (("ada", {}), ("bob", bug.replacements())):
+    # cy's affine_forward cell defines a correct affine_forward, then raises: importing the notebook stops there
+    stops = {"affine_forward": as_answer(solution_sources(course, "fc_nets")[function_cell("affine_forward")])
+             + "\nraise KeyboardInterrupt"}
+    for student, replacements in (("ada", {}), ("bob", bug.replacements()), ("cy", stops)):
         build_submission(course, "fc_nets", student,
                          replacements={function_cell(f): s for f, s in replacements.items()})
         build_submission(course, "conv_nets", student)
-    for student in ("ada", "bob"):
+    for student in ("ada", "bob", "cy"):
         assert grade_one(course, "fc_nets", student).success
     return course
 
@@ -65,3 +69,15 @@ def test_a_resubmission_since_the_grading_proves_nothing(course, tmp_path):
         notebook.unlink(missing_ok=True)
         notebook.write_bytes(original)
     assert proven_blocks(course, "conv_nets", "ada")
+
+
+@needs_sandbox
+def test_a_proven_block_that_a_later_import_does_not_define_is_swapped(course):
+    """cy's affine_forward passed its tests, but importing 01_layers in conv_nets stops at its cell: the
+    network's tests use the known-good blocks instead of failing on names the import never defined."""
+    assert "affine_forward" in proven_blocks(course, "conv_nets", "cy")
+    assert grade_one(course, "conv_nets", "cy").success and grade_one(course, "conv_nets", "ada").success
+    scores = {(r.student_id, r.grade_id): (r.score, r.max_score) for r in test_scores(course)
+              if r.assignment == "conv_nets" and r.grade_id.startswith("ThreeLayerConvNet")}
+    assert scores and all(scores[("cy", g)] == scores[("ada", g)] == (top, top)
+                          for (student, g), (_, top) in scores.items() if student == "ada")
