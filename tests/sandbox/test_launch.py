@@ -14,15 +14,25 @@ from grader.sandbox.uids import UidLease
 pytestmark = needs_sandbox
 
 
+@pytest.fixture(scope="module")
+def leases():
+    """The module's user-id leases, held until its last test ends: every test's sandbox runs as a user id
+    that no earlier sandbox of this module had, so processes of an earlier test still exiting are not counted."""
+    held = []
+    yield held
+    for lease in held:
+        lease.release()
+
+
 @pytest.fixture
-def sandbox():
-    lease = UidLease()   # a user id of its own: no other sandbox of this test process runs as it
+def sandbox(leases):
+    lease = UidLease()   # a user id of its own: no other sandbox runs as it
+    leases.append(lease)
     process = SandboxedProcess(STUDENT, Limits(workdir_bytes=32 * 1024 ** 2),
                                lease.uid if SANDBOXED and sandbox_user() else None, SANDBOXED)
     process.start()
     yield process
     process.kill()
-    lease.release()
 
 
 def ask(process, message):
@@ -72,7 +82,8 @@ def test_nothing_started_inside_survives_the_kill(sandbox):
     sandbox.kill()
     if uid is None:
         return
-    for _ in range(50):     # the kernel kills the sandbox's process namespace as its init dies
+    for _ in range(200):    # the kernel kills the sandbox's process namespace as its init dies (the
+                            # daemon would sleep 300 s: 20 s tells a survivor from a slow exit on a loaded machine)
         alive = []
         for entry in os.listdir("/proc"):
             if entry.isdigit():
