@@ -97,7 +97,8 @@ def pack_job(nb: NotebookNode, course_root: Path, assignment: str, student_folde
     source = Path(course_root) / "source"
     files: dict[str, bytes] = {}
     for other, folder in student_folders.items():
-        for name, data in student_notebooks(folder, max_bytes).items():
+        names = {p.name for p in (source / other).glob("*.ipynb")}   # the assignment's notebooks only
+        for name, data in student_notebooks(folder, max_bytes, names).items():
             files[f"{other}/{name}"] = data
     for rel, data in course_files(source / assignment, notebooks=False).items():
         files[f"{assignment}/{rel}"] = data

@@ -52,8 +52,9 @@ def _read_notebook(data: bytes | None) -> Any:
 
 def same_code_as_graded(course: Course, assignment: str, student: str, max_bytes: int) -> bool:
     """Whether every notebook the student handed in for `assignment` has the answer code it was graded with."""
-    submitted = student_notebooks(course.submitted_dir / student / assignment, max_bytes)
-    graded = student_notebooks(course.autograded_dir / student / assignment, max_bytes)
+    names = {path.name for path in course.source_notebooks(assignment)}
+    submitted = student_notebooks(course.submitted_dir / student / assignment, max_bytes, names)
+    graded = student_notebooks(course.autograded_dir / student / assignment, max_bytes, names)
     if not submitted or set(submitted) != set(graded):   # the same notebooks, by name
         return False
     for name, data in submitted.items():

@@ -54,10 +54,10 @@ def test_a_job_runs_on_a_worker_as_plain_data(tmp_path):
     submission = tmp_path / "submission"
     submission.mkdir()
     nb = tiny_notebook()
-    nbformat.write(nb, submission / "tiny.ipynb")
+    nbformat.write(nb, submission / "01_layers.ipynb")   # a name of the assignment's notebooks: packed
     settings = GraderSettings(allow_unsandboxed=not SANDBOXED)
     job = pack_job(nb, REPO, ASSIGNMENT, {ASSIGNMENT: submission}, settings, [], ["double"])
-    assert f"{ASSIGNMENT}/tiny.ipynb" in job.files and f"{ASSIGNMENT}/nnkit/checks.py" in job.files
+    assert f"{ASSIGNMENT}/01_layers.ipynb" in job.files and f"{ASSIGNMENT}/nnkit/checks.py" in job.files
     here = run_job(job).notebook
     with local_cluster(workers=1) as address:
         result = run_remotely(address, job)
