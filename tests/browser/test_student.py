@@ -57,6 +57,8 @@ def open_notebook(page, server, ui, path):
     notebook(page).locator(".jp-Cell").first.wait_for()
     # the kernel is up once the toolbar shows its name and the page is idle
     page.get_by_text("Python 3 (ipykernel)").locator("visible=true").first.wait_for()
+    if ui == "lab":   # JupyterLab's status bar says when the kernel has started: run nothing before
+        page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).first.wait_for(timeout=120_000)
     page.wait_for_load_state("networkidle")
 
 
@@ -91,7 +93,7 @@ def test_blank_notebook_shows_failing_checks_and_validate_says_why(browser, stud
         open_notebook(page, server, ui, f"blank/{NOTEBOOK}")
         screenshot(page, f"student_{ui}_blank_open")
         run_all(page)
-        notebook(page).get_by_text("ChecksFailed").first.wait_for()
+        notebook(page).get_by_text("ChecksFailed").first.wait_for(timeout=120_000)
         output = cell_output(page, 'checks.check("sgd step')
         screenshot(page, f"student_{ui}_blank_run")
         # every check of the cell failed: its FAIL line, located as the notebook words it, and the cell raises

@@ -1,5 +1,6 @@
 """A sandboxed process: its own empty working folder, no host facts, and nothing of it survives its kill."""
 import os
+import secrets
 import time
 
 import pytest
@@ -75,24 +76,36 @@ def test_the_working_folder_is_size_limited(sandbox):
 
 
 def test_nothing_started_inside_survives_the_kill(sandbox):
-    out = run(sandbox, "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
-                       "        time.sleep(300)\n    os._exit(0)\nprint('daemon started')")
+    """A daemon (double fork, its own session) dies with the sandbox. It runs `sleep 300.<token>`, so
+    the host finds exactly this daemon by its command line, whatever else runs as the same user id."""
+    token = f"300.{secrets.randbelow(10 ** 9):09d}"
+    out = run(sandbox, "import os\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                       f"        os.execv('/usr/bin/sleep', ['sleep', '{token}'])\n    os._exit(0)\n"
+                       "print('daemon started')")
     assert "daemon started" in out
-    uid = sandbox.uid
-    sandbox.kill()
-    if uid is None:
-        return
-    for _ in range(200):    # the kernel kills the sandbox's process namespace as its init dies (the
-                            # daemon would sleep 300 s: 20 s tells a survivor from a slow exit on a loaded machine)
-        alive = []
+
+    def daemons():
+        found = []
         for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    status = open(f"/proc/{entry}/status").read()
-                except OSError:
-                    continue
-                if int(status.split("Uid:")[1].split()[0]) == uid and "State:\tZ" not in status:
-                    alive.append(entry)
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmdline = f.read()
+                with open(f"/proc/{entry}/status") as f:
+                    zombie = "State:\tZ" in f.read()
+            except OSError:
+                continue
+            if token.encode() in cmdline and not zombie and entry.isdigit():
+                found.append(entry)
+        return found
+
+    for _ in range(50):      # it is running before the kill
+        if daemons():
+            break
+        time.sleep(0.1)
+    assert daemons(), "the daemon never started"
+    sandbox.kill()
+    for _ in range(200):     # the kernel kills the sandbox's process namespace as its init dies
+        alive = daemons()
         if not alive:
             break
         time.sleep(0.1)
